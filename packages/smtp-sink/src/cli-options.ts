@@ -1,0 +1,253 @@
+// smtp-sink's command line: the flags of Postfix's smtp-sink, with their meanings and
+// defaults, plus long options for what the original lacks. Each bad value is rejected with
+// one line that keeps the C sink's wording and names the flag.
+import yargs from 'yargs';
+import { FatalError, parseListenEndpoint, unescapeC, EndpointError, type Endpoint } from '@smtpstone/core';
+import { parseCommandDelay, parseCommandList, CommandListError, type CommandDelay } from './commands.js';
+import { checkErrorReply } from './replies.js';
+import { defaultSinkOptions, type SinkOptionsInput } from './options.js';
+
+export const USAGE =
+  'usage: smtp-sink [-468acCeEFLNpPv] [-A delay] [-b soft_reply] [-B hard_reply] [-d template] [-D template] ' +
+  '[-f commands] [-h hostname] [-H delay] [-m count] [-M count] [-n count] [-q commands] [-Q commands] ' +
+  '[-r commands] [-R root] [-s commands] [-S string] [-t timeout] [-T window] [-u user] [-w delay] ' +
+  '[-W command:delay[:odds]] [inet:][host]:port backlog | unix:pathname backlog';
+
+export interface SinkCli {
+  sink: SinkOptionsInput;
+  endpoint: Endpoint;
+  /** -c: the C sink's counter line on stdout. */
+  counter: boolean;
+  /** -u */
+  user?: string;
+  /** -T (accepted, not applied: see --help). */
+  window?: number;
+  /** --json: where the final counters go ("-" for stdout). */
+  json?: string;
+  /** --stats-interval, seconds. */
+  statsInterval?: number;
+  help: boolean;
+}
+
+const FLAGS = {
+  '4': { type: 'boolean', desc: 'Listen on IPv4 only' },
+  '6': { type: 'boolean', desc: 'Listen on IPv6 only' },
+  '8': { type: 'boolean', alias: 'no-8bitmime', desc: 'Do not announce 8BITMIME' },
+  a: { type: 'boolean', alias: 'no-auth', desc: 'Do not announce AUTH (the command is still accepted, as in the original)' },
+  A: { type: 'string', alias: 'abort-after-data', desc: 'After 354, read nothing more; after <delay> s send "550 This violates SMTP" and close' },
+  b: { type: 'string', alias: 'soft-reply', desc: 'Soft error reply (4xx), default "450 4.3.0 Error: command failed"' },
+  B: { type: 'string', alias: 'hard-reply', desc: 'Hard error reply (5xx), default "500 5.3.0 Error: command failed"' },
+  c: { type: 'boolean', alias: 'count', desc: 'Print "sess=N quit=N mesg=N" on stdout as they change' },
+  C: { type: 'boolean', alias: 'no-xclient', desc: 'Do not announce or accept XCLIENT' },
+  d: { type: 'string', alias: 'dump', desc: 'Dump each message to a file named by this strftime template + 8 hex digits' },
+  D: { type: 'string', alias: 'dump-append', desc: 'Append each message to the file named by this strftime template' },
+  e: { type: 'boolean', alias: 'no-esmtp', desc: 'Disable ESMTP: banner without "ESMTP", EHLO unknown' },
+  E: { type: 'boolean', alias: 'no-enhancedstatuscodes', desc: 'Do not announce ENHANCEDSTATUSCODES' },
+  f: { type: 'string', alias: 'hard-reject', desc: 'Commands to answer with the hard error (also drops PIPELINING from EHLO)' },
+  F: { type: 'boolean', alias: 'no-xforward', desc: 'Do not announce or accept XFORWARD' },
+  h: { type: 'string', alias: 'hostname', desc: 'Host name in the banner, HELO/EHLO replies and dumps (default smtp-sink)' },
+  H: { type: 'string', alias: 'data-read-delay', desc: 'After 354, wait this many seconds before reading the message' },
+  L: { type: 'boolean', alias: 'lmtp', desc: 'Speak LMTP (LHLO only; one reply per recipient after ".")' },
+  m: { type: 'string', alias: 'max-clients', desc: 'Most clients served at once (default 256); more wait with no banner' },
+  M: { type: 'string', alias: 'max-messages', desc: 'Exit after this many messages (the last one is answered first)' },
+  n: { type: 'string', alias: 'max-sessions', desc: 'Exit after this many sessions have ended' },
+  N: { type: 'boolean', alias: 'no-dsn', desc: 'Do not announce DSN' },
+  p: { type: 'boolean', alias: 'no-pipelining', desc: 'Do not announce PIPELINING' },
+  P: { type: 'boolean', alias: 'pix', desc: 'PIX-style banner "220 ********" (implies -e)' },
+  q: { type: 'string', alias: 'disconnect', desc: 'Commands on which to drop the connection without a reply' },
+  Q: { type: 'string', alias: 'close', desc: 'Commands on which to send "421 4.0.0 Server closing connection" and close' },
+  r: { type: 'string', alias: 'soft-reject', desc: 'Commands to answer with the soft error (also drops PIPELINING from EHLO)' },
+  R: { type: 'string', alias: 'root', desc: 'With -u: dump paths are taken below this directory (Node cannot chroot; no confinement)' },
+  s: { type: 'string', alias: 'log', desc: 'Commands to log, one syslog-style line each on stderr' },
+  S: { type: 'string', alias: 'dump-prefix', desc: 'Text (C escapes allowed) written at the start of each dump' },
+  t: { type: 'string', alias: 'timeout', desc: 'Idle timeout in seconds for reads and writes (default 100)' },
+  T: { type: 'string', alias: 'window', desc: 'TCP window size (accepted but not applied: Node cannot set it; the system default is used)' },
+  u: { type: 'string', alias: 'user', desc: 'Run as this user once the socket is bound (required when started as root)' },
+  v: { type: 'count', alias: 'verbose', desc: 'Log connects, each command line and disconnects on stderr' },
+  w: { type: 'string', alias: 'data-delay', desc: 'Wait this many seconds before answering DATA (= -W data:delay)' },
+  W: { type: 'string', alias: 'delay', desc: 'command:delay[:odds]: delay the reply to a command (repeatable)' },
+  json: { type: 'string', desc: 'On exit, write the counters as JSON to FILE ("-" for stdout)' },
+  'stats-interval': { type: 'string', desc: 'Every N seconds, a one-line summary on stderr' },
+  help: { type: 'boolean', desc: 'Show this help' },
+} as const;
+
+export const HELP_NOTES = `
+Operands: [inet:][host]:port backlog   or   unix:pathname backlog   (port 0 picks a free port and prints it)
+Command lists (-f -q -Q -r -s) take names separated by commas or spaces from:
+  connect helo ehlo lhlo xclient xforward auth mail rcpt data . rset noop vrfy quit
+  ("connect" is the banner, "." the end of data).
+Differences from Postfix's smtp-sink (see docs/user-guide.md):
+  -R  Node cannot chroot: dump paths are resolved below the directory, with a warning; nothing is confined.
+  -T  Node cannot set a listening socket's TCP window: the flag is accepted, warned about and not applied.
+  -s  lines go to stderr in syslog format (Node has no syslog(3)).
+  -m  clients beyond the limit are accepted and held with no banner, not left in the kernel backlog.
+  -n  counts ended sessions, with or without -c (the original counted QUITs, and only with -c).
+  -M  answers the last message before exiting (the original exited before its reply).
+  Overlong command lines (over 2046 characters) get "500 5.5.2 Error: command line too long" and the
+  session goes on (the original dropped the connection). Replies delayed by -w/-W stay in order.`;
+
+function wholeNumber(value: string, flag: string, what: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new FatalError(`${what}: ${value} (-${flag} wants a whole number${min > 0 ? ` greater than ${min - 1}` : ''})`);
+  }
+  return Number(value);
+}
+
+function list(values: string | string[] | undefined): string[] {
+  if (values === undefined) return [];
+  return Array.isArray(values) ? values : [values];
+}
+
+function commands(flag: string, values: string | string[] | undefined) {
+  try {
+    return list(values).flatMap((v) => parseCommandList(v));
+  } catch (err) {
+    if (err instanceof CommandListError) throw new FatalError(`${err.message} (in -${flag})`);
+    throw err;
+  }
+}
+
+/** Parses argv (without node and script) into sink options; throws FatalError on bad input. */
+export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
+  let failure: string | undefined;
+  const y = yargs(argv)
+    .scriptName(program)
+    .parserConfiguration({
+      'camel-case-expansion': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': true,
+      'strip-aliased': true,
+    })
+    .help(false)
+    .version(false)
+    .strictOptions()
+    .fail((msg) => {
+      failure = msg;
+    });
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    y.option(name, { ...spec, requiresArg: spec.type === 'string' } as never);
+  }
+  const a = y.parseSync() as Record<string, unknown>;
+  if (failure !== undefined) throw new FatalError(`${failure.replace(/\n/g, ' ')} (see ${program} --help)`);
+  const last = (v: unknown): string | undefined => (Array.isArray(v) ? (v[v.length - 1] as string) : (v as string | undefined));
+  const flag = (v: unknown): boolean => (Array.isArray(v) ? v.some(Boolean) : Boolean(v));
+
+  if (flag(a.help)) {
+    return { help: true } as SinkCli;
+  }
+
+  const operands = (a._ as (string | number)[]).map(String);
+  if (operands.length !== 2 || !/^\d+$/.test(operands[1]) || Number(operands[1]) <= 0) {
+    throw new FatalError(USAGE);
+  }
+  let endpoint: Endpoint;
+  try {
+    endpoint = parseListenEndpoint(operands[0]);
+  } catch (err) {
+    if (err instanceof EndpointError) throw new FatalError(err.message);
+    throw err;
+  }
+
+  const d = defaultSinkOptions();
+  const sink: SinkOptionsInput = { listen: endpoint, backlog: Number(operands[1]), program };
+  if (flag(a['4']) && flag(a['6'])) sink.family = 'any';
+  else if (flag(a['4'])) sink.family = 'ipv4';
+  else if (flag(a['6'])) sink.family = 'ipv6';
+
+  sink.announce = {
+    ...d.announce,
+    eightBitMime: !flag(a['8']),
+    auth: !flag(a.a),
+    enhancedStatusCodes: !flag(a.E),
+    dsn: !flag(a.N),
+    pipelining: !flag(a.p),
+  };
+  sink.xclient = !flag(a.C);
+  sink.xforward = !flag(a.F);
+  sink.esmtp = !flag(a.e);
+  sink.pix = flag(a.P);
+  sink.lmtp = flag(a.L);
+
+  const A = last(a.A);
+  if (A !== undefined) {
+    if (!/^\d+$/.test(A)) throw new FatalError(`bad abort delay: ${A} (-A wants a whole number of seconds, 0 or more)`);
+    sink.abortAfterDataSeconds = Number(A);
+  }
+  const b = last(a.b);
+  if (b !== undefined) {
+    if (!checkErrorReply(b, '4')) throw new FatalError(`bad soft error reply: ${b} (-b wants a 4xx reply such as "450 4.3.0 try later")`);
+    sink.softReply = b;
+  }
+  const B = last(a.B);
+  if (B !== undefined) {
+    if (!checkErrorReply(B, '5')) throw new FatalError(`bad hard error reply: ${B} (-B wants a 5xx reply such as "550 5.7.1 no")`);
+    sink.hardReply = B;
+  }
+  sink.dumpTemplate = last(a.d);
+  sink.sharedDumpTemplate = last(a.D);
+  if (sink.dumpTemplate !== undefined && sink.sharedDumpTemplate !== undefined) {
+    throw new FatalError('use only one of -d or -D, but not both');
+  }
+  if (sink.dumpTemplate === '' || sink.sharedDumpTemplate === '') throw new FatalError('empty dump template (-d/-D want a path template)');
+  const S = last(a.S);
+  if (S !== undefined) sink.dumpPrefix = unescapeC(S);
+
+  const h = last(a.h);
+  if (h !== undefined) {
+    if (h === '' || /[\s\x00-\x1f]/.test(h)) throw new FatalError(`bad hostname: ${JSON.stringify(h)} (-h wants a name without spaces)`);
+    sink.hostname = h;
+  }
+  const H = last(a.H);
+  if (H !== undefined) sink.dataReadDelaySeconds = wholeNumber(H, 'H', 'bad data read delay', 1);
+  const m = last(a.m);
+  if (m !== undefined) sink.maxClients = wholeNumber(m, 'm', 'bad concurrency limit', 1);
+  const M = last(a.M);
+  if (M !== undefined) sink.maxMessages = wholeNumber(M, 'M', 'bad message count', 1);
+  const n = last(a.n);
+  if (n !== undefined) sink.maxSessions = wholeNumber(n, 'n', 'bad count', 1);
+  const t = last(a.t);
+  if (t !== undefined) sink.timeoutSeconds = wholeNumber(t, 't', 'bad timeout', 1);
+  const T = last(a.T);
+  const window = T === undefined ? undefined : wholeNumber(T, 'T', 'bad TCP window size', 1);
+
+  sink.hardReject = commands('f', a.f as string[]);
+  sink.softReject = commands('r', a.r as string[]);
+  sink.disconnect = commands('q', a.q as string[]);
+  sink.close = commands('Q', a.Q as string[]);
+  sink.log = commands('s', a.s as string[]);
+
+  const delays: CommandDelay[] = [];
+  const w = last(a.w);
+  if (w !== undefined) delays.push({ command: 'data', seconds: wholeNumber(w, 'w', 'bad DATA delay', 1) });
+  for (const spec of list(a.W as string[])) {
+    try {
+      delays.push(parseCommandDelay(spec));
+    } catch (err) {
+      if (err instanceof CommandListError) throw new FatalError(`${err.message} (in -W)`);
+      throw err;
+    }
+  }
+  sink.delays = delays;
+  sink.verbose = typeof a.v === 'number' ? a.v : 0;
+  sink.root = last(a.R);
+
+  const json = last(a.json);
+  if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
+  const si = last(a['stats-interval']);
+  const statsInterval = si === undefined ? undefined : wholeNumber(si, 'stats-interval', 'bad stats interval', 1);
+  const user = last(a.u);
+  if (user === '') throw new FatalError('-u wants a user name');
+  return { sink, endpoint, counter: flag(a.c), user, window, json, statsInterval, help: false };
+}
+
+export function helpText(program = 'smtp-sink'): string {
+  const lines = [`${program} - a drop-in for Postfix's smtp-sink: speaks SMTP/LMTP and discards every message`, '', USAGE, ''];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const short = name.length === 1 ? `-${name}` : '';
+    const long = name.length > 1 ? `--${name}` : 'alias' in spec ? `--${spec.alias}` : '';
+    const arg = spec.type === 'string' ? ' <value>' : '';
+    lines.push(`  ${[short, long].filter(Boolean).join(', ')}${arg}`.padEnd(40) + spec.desc);
+  }
+  return lines.join('\n') + '\n' + HELP_NOTES + '\n';
+}

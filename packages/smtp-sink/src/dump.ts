@@ -1,0 +1,244 @@
+// Dump files (-d one file per message, -D one shared file), in the C sink's format:
+//
+//   <-S prefix>X-Client-Addr: 127.0.0.1
+//   X-Client-Proto: ESMTP
+//   X-Helo-Args: client.example            (only when a HELO/EHLO/LHLO was seen)
+//   X-Mail-Args: <a@b> SIZE=10
+//   X-Rcpt-Args: <c@d>                      (one per accepted recipient)
+//   Received: from client.example ([127.0.0.1])
+//   \tby sinkhost (smtp-sink) with ESMTP id 71861735;
+//   \t<mail date of the MAIL command>
+//   <message, every CR removed and the first '.' of each line removed>
+//   <empty line>
+//
+// Writes are synchronous, as the C sink's are: a dump costs open+write+close on the page
+// cache, and doing them on the thread pool would cost more than it saves. The message is
+// streamed through a fixed buffer, so even a huge message takes bounded memory.
+import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { mailDate, strftime, SecondCache } from '@smtpstone/core';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+const FLUSH_AT = 64 * 1024;
+
+export interface DumpSettings {
+  /** -d template: each message to "<strftime(template)><8 hex digits>". */
+  template?: string;
+  /** -D template: each message appended to "<strftime(template)>". */
+  sharedTemplate?: string;
+  prefix?: Buffer;
+  hostname: string;
+  root?: string;
+}
+
+export interface Envelope {
+  clientAddr: string;
+  proto: string;
+  heloArgs?: string;
+  mailArgs: string;
+  rcptArgs: string[];
+  /** When MAIL was received (ms since the epoch): names the file and dates Received:. */
+  startedAt: number;
+}
+
+/** Called for each dump that could not be written; the message itself is still answered. */
+export type DumpFailure = (message: string) => void;
+
+const dateCache = new SecondCache(mailDate);
+
+function randomHex(): string {
+  return ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Opens a new file exclusively, creating parent directories as needed. */
+function openExclusive(base: string): { fd: number; path: string; id: string } {
+  for (let tries = 0; tries < 100; tries++) {
+    const id = randomHex();
+    const path = base + id;
+    try {
+      return { fd: openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644), path, id };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        tries--;
+        continue;
+      }
+      if (code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`mail_file_open: something is looping: ${base}`);
+}
+
+/** One session's dump writer; one message at a time, as SMTP allows. */
+export class DumpWriter {
+  private fd = -1;
+  private path = '';
+  private readonly out = Buffer.allocUnsafe(FLUSH_AT + 1024);
+  private used = 0;
+  /** The C sink's data state: 0 in a line, 1 after CR, 2 after CR LF, 3 after CR LF '.', 4 then CR. */
+  private state = 2;
+  private failed = false;
+
+  constructor(
+    private readonly settings: DumpSettings,
+    private readonly onFailure: DumpFailure,
+  ) {}
+
+  private resolve(template: string, startedAt: number): string {
+    const expanded = strftime(template, new Date(startedAt));
+    return this.settings.root !== undefined ? join(this.settings.root, expanded) : expanded;
+  }
+
+  /** Opens the file when DATA is accepted and writes the header block. */
+  begin(env: Envelope): void {
+    this.state = 2;
+    this.used = 0;
+    this.failed = false;
+    try {
+      const base = this.resolve((this.settings.template ?? this.settings.sharedTemplate) as string, env.startedAt);
+      const opened = openExclusive(base);
+      this.fd = opened.fd;
+      this.path = opened.path;
+      // -D: the message goes to a private temporary file first, so concurrent messages
+      // land in the shared file whole; like the C sink, unlink it at once.
+      if (this.settings.template === undefined) unlinkSync(opened.path);
+      this.appendText(this.headerBlock(env, opened.id));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private headerBlock(env: Envelope, id: string): string {
+    let h = `X-Client-Addr: ${env.clientAddr}\nX-Client-Proto: ${env.proto}\n`;
+    if (env.heloArgs !== undefined) h += `X-Helo-Args: ${env.heloArgs}\n`;
+    h += `X-Mail-Args: ${env.mailArgs}\n`;
+    for (const r of env.rcptArgs) h += `X-Rcpt-Args: ${r}\n`;
+    const from = env.heloArgs !== undefined ? env.heloArgs : `[${env.clientAddr}]`;
+    h += `Received: from ${from} ([${env.clientAddr}])\n`;
+    h += `\tby ${this.settings.hostname} (smtp-sink) with ${env.proto} id ${id};\n`;
+    h += `\t${dateCache.get(env.startedAt)}\n`;
+    return h;
+  }
+
+  private appendText(text: string): void {
+    const prefix = this.settings.prefix;
+    if (prefix !== undefined && this.used === 0) {
+      // The C sink writes -S with %s: it stops at a NUL.
+      const nul = prefix.indexOf(0);
+      this.writeRaw(nul < 0 ? prefix : prefix.subarray(0, nul));
+    }
+    this.writeRaw(Buffer.from(text, 'utf8'));
+  }
+
+  private writeRaw(bytes: Buffer): void {
+    if (this.used + bytes.length > this.out.length) this.flush();
+    if (bytes.length > this.out.length) {
+      writeSync(this.fd, bytes);
+      return;
+    }
+    bytes.copy(this.out, this.used);
+    this.used += bytes.length;
+  }
+
+  /** Message bytes as received (terminator included): CRs and line-leading dots removed. */
+  write(chunk: Uint8Array, start: number, end: number): void {
+    if (this.fd < 0 || this.failed) return;
+    const out = this.out;
+    let used = this.used;
+    let state = this.state;
+    for (let i = start; i < end; i++) {
+      const b = chunk[i];
+      if (b === CR) {
+        state = state === 3 ? 4 : 1;
+        continue;
+      }
+      if (b === LF) {
+        state = state === 1 || state === 4 ? 2 : 0;
+      } else if (b === DOT && state === 2) {
+        state = 3;
+        continue;
+      } else {
+        state = 0;
+      }
+      out[used++] = b;
+      if (used >= FLUSH_AT) {
+        this.used = used;
+        this.flush();
+        used = 0;
+      }
+    }
+    this.used = used;
+    this.state = state;
+  }
+
+  private flush(): void {
+    if (this.used === 0 || this.failed) return;
+    try {
+      writeSync(this.fd, this.out, 0, this.used);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.used = 0;
+  }
+
+  /** Finishes the message: -d closes its file, -D appends the temporary file to the shared one. */
+  finish(startedAt: number): boolean {
+    if (this.fd < 0) return false;
+    this.flush();
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      if (!this.failed && this.settings.template === undefined) this.appendToShared(fd, startedAt);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      closeSync(fd);
+    }
+    return !this.failed;
+  }
+
+  private appendToShared(tmp: number, startedAt: number): void {
+    const path = this.resolve(this.settings.sharedTemplate as string, startedAt);
+    let shared: number;
+    try {
+      shared = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+      shared = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644);
+    }
+    try {
+      let pos = 0;
+      for (;;) {
+        const n = readSync(tmp, this.out, 0, this.out.length, pos);
+        if (n <= 0) break;
+        writeSync(shared, this.out, 0, n);
+        pos += n;
+      }
+    } finally {
+      closeSync(shared);
+    }
+  }
+
+  /** The transaction was aborted (RSET, HELO, disconnect): -d removes its file. */
+  abort(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    this.used = 0;
+    try {
+      closeSync(fd);
+      if (this.settings.template !== undefined) unlinkSync(this.path);
+    } catch {
+      // Already gone: nothing to clean up.
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (!this.failed) this.onFailure(`dump ${this.path || '(unopened)'}: ${(err as Error).message}`);
+    this.failed = true;
+  }
+}

@@ -1,0 +1,5 @@
+export { startSink, type Sink } from './server.js';
+export { resolveSinkOptions, defaultSinkOptions, type SinkOptions, type SinkOptionsInput } from './options.js';
+export { counterLine, statsLine, type SinkStats } from './stats.js';
+export { COMMAND_NAMES, parseCommandList, parseCommandDelay, type CommandName, type CommandDelay } from './commands.js';
+export { REPLY, ehloReply } from './replies.js';

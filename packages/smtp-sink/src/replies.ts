@@ -1,0 +1,55 @@
+// Every reply text smtp-sink sends, byte for byte as Postfix 3.7's smtp-sink sends them.
+
+export const REPLY = {
+  ok: '250 2.0.0 Ok\r\n',
+  mailOk: '250 2.1.0 Ok\r\n',
+  rcptOk: '250 2.1.5 Ok\r\n',
+  rsetOk: '250 2.1.0 Ok\r\n',
+  lmtpDotOk: '250 2.2.0 Ok\r\n',
+  dataGo: '354 End data with <CR><LF>.<CR><LF>\r\n',
+  bye: '221 Bye\r\n',
+  nestedMail: '503 5.5.1 Error: nested MAIL command\r\n',
+  needMail: '503 5.5.1 Error: need MAIL command\r\n',
+  needRcpt: '503 5.5.1 Error: need RCPT command\r\n',
+  unknown: '500 5.5.1 Error: unknown command\r\n',
+  empty: '500 5.5.2 Error: unknown command\r\n',
+  // The C sink drops the connection without a word; we answer and keep the session.
+  lineTooLong: '500 5.5.2 Error: command line too long\r\n',
+  closing: '421 4.0.0 Server closing connection\r\n',
+  violation: '550 This violates SMTP\r\n',
+  softDefault: '450 4.3.0 Error: command failed',
+  hardDefault: '500 5.3.0 Error: command failed',
+} as const;
+
+export interface Announce {
+  pipelining: boolean;
+  eightBitMime: boolean;
+  auth: boolean;
+  xclient: boolean;
+  xforward: boolean;
+  enhancedStatusCodes: boolean;
+  dsn: boolean;
+}
+
+/** The EHLO/LHLO reply, in the C sink's order; its last line is "250 " with a trailing space. */
+export function ehloReply(hostname: string, a: Announce): string {
+  let r = `250-${hostname}\r\n`;
+  if (a.pipelining) r += '250-PIPELINING\r\n';
+  if (a.eightBitMime) r += '250-8BITMIME\r\n';
+  if (a.auth) r += '250-AUTH PLAIN LOGIN\r\n';
+  if (a.xclient) r += '250-XCLIENT NAME HELO\r\n';
+  if (a.xforward) r += '250-XFORWARD NAME ADDR PROTO HELO\r\n';
+  if (a.enhancedStatusCodes) r += '250-ENHANCEDSTATUSCODES\r\n';
+  if (a.dsn) r += '250-DSN\r\n';
+  return r + '250 \r\n';
+}
+
+export function bannerReply(hostname: string, esmtp: boolean, pix: boolean): string {
+  if (pix) return '220 ********\r\n';
+  return esmtp ? `220 ${hostname} ESMTP\r\n` : `220 ${hostname}\r\n`;
+}
+
+/** -b/-B: a reply must have exactly three leading digits, the first as given. */
+export function checkErrorReply(text: string, firstDigit: '4' | '5'): boolean {
+  return /^\d{3}(?!\d)/.test(text) && text[0] === firstDigit;
+}

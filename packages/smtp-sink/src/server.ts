@@ -1,0 +1,209 @@
+// The listener: binds the endpoint, hands each connection to a session, holds clients
+// beyond -m until a slot frees, and stops at -M/-n.
+//
+// Node cannot stop accepting on a listening socket without closing it (which would reset
+// every client in the kernel's backlog), so clients beyond -m are accepted and held paused,
+// unread and with no banner, until a session ends. To the client this is what the C sink's
+// kernel backlog looks like; it costs us one file descriptor per waiting client.
+import { EventEmitter } from 'node:events';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { FatalError, parseListenEndpoint, type Endpoint } from '@smtpstone/core';
+import { buildContext, type SinkContext } from './context.js';
+import { resolveSinkOptions, type SinkOptions, type SinkOptionsInput } from './options.js';
+import { SinkSession } from './session.js';
+import { SinkCounters, type SinkStats } from './stats.js';
+
+export interface Sink {
+  /** Where the sink listens; for port 0 the port the system picked. */
+  readonly address: Endpoint;
+  readonly options: SinkOptions;
+  /** A snapshot of the counters. */
+  stats(): SinkStats;
+  /** Resolves with the reason when -M or -n is reached. */
+  readonly done: Promise<string>;
+  /** Stops listening, drops every client and resolves with the final counters. */
+  close(): Promise<SinkStats>;
+  on(event: 'message' | 'session-end', listener: () => void): this;
+}
+
+class SinkServer extends EventEmitter implements Sink {
+  address!: Endpoint;
+  readonly counters = new SinkCounters();
+  readonly done: Promise<string>;
+  private resolveDone!: (reason: string) => void;
+  private finished = false;
+  private readonly server: Server;
+  private readonly sessions = new Set<SinkSession>();
+  private readonly waiting: Socket[] = [];
+  private readonly ctx: SinkContext;
+  private closing: Promise<SinkStats> | undefined;
+
+  constructor(readonly options: SinkOptions) {
+    super();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.ctx = buildContext(options, this.counters, {
+      onMessage: () => this.emit('message'),
+      limitReached: (reason) => this.finish(reason),
+    });
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (err) => this.ctx.log.warning(`listener: ${err.message}`));
+  }
+
+  async listen(): Promise<void> {
+    const o = this.options;
+    const ep = typeof o.listen === 'string' ? parseListenEndpoint(o.listen) : o.listen;
+    if (ep.kind === 'unix') {
+      removeStaleSocket(ep.path);
+      await this.bind({ path: ep.path, backlog: o.backlog }, `bind: ${ep.path}`);
+      chmodSync(ep.path, 0o666);
+      this.address = ep;
+      return;
+    }
+    let host = ep.host;
+    if (host === '') {
+      host = o.family === 'ipv4' ? '0.0.0.0' : o.family === 'ipv6' ? '::' : '';
+    } else {
+      const family = o.family === 'ipv4' ? 4 : o.family === 'ipv6' ? 6 : 0;
+      try {
+        host = (await lookup(host, { family })).address;
+      } catch (err) {
+        throw new FatalError(`${ep.host}: ${(err as NodeJS.ErrnoException).code === 'ENOTFOUND' ? 'Name or service not known' : (err as Error).message}`);
+      }
+    }
+    await this.bind(
+      { host: host === '' ? undefined : host, port: ep.port, backlog: o.backlog, ipv6Only: host.includes(':') && o.family === 'ipv6' },
+      `bind ${host === '' ? '*' : host} port ${ep.port}`,
+    );
+    const a = this.server.address();
+    if (a === null || typeof a === 'string') throw new FatalError('listener has no address');
+    this.address = { kind: 'inet', host: a.address, port: a.port };
+  }
+
+  private bind(opts: Parameters<Server['listen']>[0], what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(new FatalError(`${what}: ${describeError(err)}`));
+      this.server.once('error', onError);
+      this.server.listen(opts, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    this.counters.connections++;
+    if (this.finished) {
+      socket.destroy();
+      return;
+    }
+    if (this.sessions.size >= this.options.maxClients) {
+      socket.pause();
+      this.waiting.push(socket);
+      this.counters.waiting = this.waiting.length;
+      this.counters.peakWaiting = Math.max(this.counters.peakWaiting, this.waiting.length);
+      socket.once('close', () => this.forgetWaiting(socket));
+      socket.on('error', () => undefined);
+      return;
+    }
+    this.serve(socket);
+  }
+
+  private serve(socket: Socket): void {
+    const session = new SinkSession(socket, this.ctx, (s) => this.sessionEnded(s));
+    this.sessions.add(session);
+    this.counters.active = this.sessions.size;
+    session.start();
+  }
+
+  private forgetWaiting(socket: Socket): void {
+    const i = this.waiting.indexOf(socket);
+    if (i >= 0) {
+      this.waiting.splice(i, 1);
+      this.counters.waiting = this.waiting.length;
+    }
+  }
+
+  private sessionEnded(session: SinkSession): void {
+    this.sessions.delete(session);
+    this.counters.sessions++;
+    this.counters.active = this.sessions.size;
+    this.emit('session-end');
+    const max = this.options.maxSessions;
+    if (max !== undefined && this.counters.sessions >= max) this.finish(`${max} sessions ended`);
+    while (!this.finished && this.waiting.length > 0 && this.sessions.size < this.options.maxClients) {
+      const next = this.waiting.shift()!;
+      this.counters.waiting = this.waiting.length;
+      if (next.destroyed) continue;
+      next.removeAllListeners('close');
+      next.removeAllListeners('error');
+      this.serve(next);
+      next.resume();
+    }
+  }
+
+  private finish(reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.resolveDone(reason);
+  }
+
+  stats(): SinkStats {
+    return this.counters.snapshot();
+  }
+
+  close(): Promise<SinkStats> {
+    this.closing ??= new Promise((resolve) => {
+      this.finished = true;
+      const stillOpen = [...this.sessions];
+      for (const s of this.waiting) s.destroy();
+      this.server.close(() => resolve(this.stats()));
+      for (const s of stillOpen) s.destroy();
+      if (this.address?.kind === 'unix') {
+        try {
+          unlinkSync(this.address.path);
+        } catch {
+          // Someone removed it already.
+        }
+      }
+    });
+    return this.closing;
+  }
+}
+
+function removeStaleSocket(path: string): void {
+  try {
+    lstatSync(path);
+  } catch {
+    return;
+  }
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    throw new FatalError(`remove ${path}: ${describeError(err as NodeJS.ErrnoException)}`);
+  }
+}
+
+/** strerror()-style text for the errors a listener meets. */
+export function describeError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'Address already in use';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EADDRNOTAVAIL':
+      return 'Cannot assign requested address';
+    case 'ENOENT':
+      return 'No such file or directory';
+    default:
+      return err.message;
+  }
+}
+
+/** Starts a sink and resolves once it listens. */
+export async function startSink(input: SinkOptionsInput): Promise<Sink> {
+  const sink = new SinkServer(resolveSinkOptions(input));
+  await sink.listen();
+  return sink;
+}

@@ -1,0 +1,501 @@
+// One client connection: the SMTP/LMTP state machine of smtp-sink.
+//
+// Input is handled a chunk at a time, in place: command lines are found with indexOf and
+// their verbs matched as bytes; DATA is scanned for its terminator with memmem and, outside
+// dump mode, never copied. Replies to everything a chunk held go out in one write, which is
+// how the C sink batches replies to pipelined commands. When a reply must wait (-w/-W, -H,
+// -A), the rest of the chunk is parked and the socket paused, so later commands are answered
+// after the delayed one, in order (the C sink answers them first).
+import type { Socket } from 'node:net';
+import { EndOfDataScanner, printable } from '@smtpstone/core';
+import { Cmd, COMMAND_NAMES, delaySeconds, matchVerb, type ParsedVerb } from './commands.js';
+import { DumpWriter } from './dump.js';
+import { REPLY } from './replies.js';
+import type { SinkContext } from './context.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const COLON = 0x3a;
+/** Longest command line, CR LF included (the C sink's limit). */
+export const MAX_COMMAND_LINE = 2048;
+/** Stop reading while this much of our output is still unsent (a client that never reads). */
+const MAX_UNSENT = 256 * 1024;
+
+const enum Mode {
+  Command,
+  Data,
+  Closed,
+}
+
+export class SinkSession {
+  private mode = Mode.Command;
+  /** Input parked while a delayed reply is pending. */
+  private parked: Buffer | null = null;
+  private parkedAt = 0;
+  private suspended = false;
+  private out = '';
+  /** A command line split across chunks, kept here until its CR LF arrives. */
+  private line: Buffer | null = null;
+  private lineLength = 0;
+  private lineTooLong = false;
+  private readonly verb: ParsedVerb = { cmd: Cmd.Unknown, verbStart: 0, verbEnd: 0, argsStart: 0 };
+  // The transaction.
+  private inTransaction = false;
+  private acceptedRecipients = 0;
+  private proto: 'SMTP' | 'ESMTP' | 'LMTP';
+  private heloArgs: string | undefined;
+  private mailArgs = '';
+  private rcptArgs: string[] = [];
+  private startedAt = 0;
+  private readonly scanner = new EndOfDataScanner();
+  private readonly dump: DumpWriter | undefined;
+  private readonly clientAddr: string;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: SinkContext,
+    private readonly onEnd: (session: SinkSession) => void,
+  ) {
+    const o = ctx.options;
+    this.proto = o.lmtp ? 'LMTP' : 'SMTP';
+    this.clientAddr = clientAddress(socket);
+    if (ctx.dumping) {
+      this.dump = new DumpWriter(ctx.dumpSettings, (text) => {
+        ctx.counters.dumpErrors++;
+        ctx.log.warning(text);
+      });
+    }
+    socket.setNoDelay(true);
+    socket.setTimeout(o.timeoutSeconds * 1000);
+    socket.on('data', (chunk: Buffer) => this.feed(chunk, 0));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('error', (err) => this.onError(err));
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => {
+      if (!this.suspended && !this.closed) socket.resume();
+    });
+  }
+
+  private get closed(): boolean {
+    return this.mode === Mode.Closed;
+  }
+
+  /** Sends the banner (or what the fault options make of it) and starts reading. */
+  start(): void {
+    if (this.ctx.options.verbose > 0) {
+      this.ctx.log.info(`connect (${this.clientAddr === 'local' ? 'AF_LOCAL local' : `${familyOf(this.socket)} ${this.clientAddr}`})`);
+    }
+    this.respond(Cmd.Connect, null, 0, 0);
+    this.flush();
+  }
+
+  // ---- input ------------------------------------------------------------------------------
+
+  private feed(chunk: Buffer, from: number): void {
+    let pos = from;
+    const len = chunk.length;
+    while (pos < len && !this.suspended && !this.closed) {
+      pos = this.mode === Mode.Data ? this.feedData(chunk, pos) : this.feedCommand(chunk, pos);
+    }
+    if (this.suspended && pos < len && !this.closed) {
+      this.parked = chunk;
+      this.parkedAt = pos;
+    }
+    this.flush();
+  }
+
+  /** Handles at most one command line from chunk[pos..]; returns where the next input starts. */
+  private feedCommand(chunk: Buffer, pos: number): number {
+    const lf = chunk.indexOf(LF, pos);
+    if (lf < 0) {
+      this.keepPartialLine(chunk, pos, chunk.length);
+      return chunk.length;
+    }
+    const crBefore = lf > pos ? chunk[lf - 1] === CR : this.lineLength > 0 && this.line![this.lineLength - 1] === CR;
+    if (!crBefore) {
+      // A bare LF does not end a command: it stays inside the line, as in the C sink.
+      this.keepPartialLine(chunk, pos, lf + 1);
+      return lf + 1;
+    }
+    if (this.lineLength === 0 && !this.lineTooLong) {
+      if (lf + 1 - pos > MAX_COMMAND_LINE) this.tooLong();
+      else this.command(chunk, pos, lf - 1);
+    } else {
+      this.keepPartialLine(chunk, pos, lf + 1);
+      if (this.lineTooLong) this.tooLong();
+      else this.command(this.line!, 0, this.lineLength - 2);
+      this.lineLength = 0;
+      this.lineTooLong = false;
+    }
+    return lf + 1;
+  }
+
+  private keepPartialLine(chunk: Buffer, from: number, to: number): void {
+    if (this.lineTooLong) return;
+    const n = to - from;
+    if (this.lineLength + n > MAX_COMMAND_LINE) {
+      this.lineTooLong = true;
+      this.lineLength = 0;
+      return;
+    }
+    if (this.line === null) this.line = Buffer.allocUnsafe(MAX_COMMAND_LINE);
+    chunk.copy(this.line, this.lineLength, from, to);
+    this.lineLength += n;
+  }
+
+  private tooLong(): void {
+    this.ctx.counters.longLines++;
+    this.ctx.log.warning('command line too long');
+    this.reply(REPLY.lineTooLong);
+  }
+
+  private feedData(chunk: Buffer, pos: number): number {
+    const end = this.scanner.scan(chunk, pos);
+    const stop = end < 0 ? chunk.length : end;
+    this.ctx.counters.bytes += stop - pos;
+    this.dump?.write(chunk, pos, stop);
+    if (end < 0) return stop;
+    // The ".\r\n" that ended the message is not part of it.
+    this.ctx.counters.bytes -= 3;
+    this.mode = Mode.Command;
+    this.endOfData();
+    return end;
+  }
+
+  // ---- commands ---------------------------------------------------------------------------
+
+  private command(line: Buffer, start: number, end: number): void {
+    const ctx = this.ctx;
+    if (ctx.options.verbose > 0) ctx.log.info(printable(line, start, end));
+    matchVerb(line, start, end, this.verb);
+    const cmd = this.verb.cmd;
+    const counts = ctx.counters.commandCounts;
+    if (cmd === Cmd.Empty) {
+      counts[COMMAND_NAMES.length + 1]++;
+      this.reject(REPLY.empty);
+      return;
+    }
+    if (cmd === Cmd.Unknown || !ctx.enabled[cmd]) {
+      counts[COMMAND_NAMES.length]++;
+      this.reject(REPLY.unknown);
+      return;
+    }
+    counts[cmd]++;
+    this.respond(cmd, line, this.verb.argsStart, end);
+  }
+
+  /** The C sink's command_resp(): log, then faults in order, then a delay, then the reply. */
+  private respond(cmd: Cmd, line: Buffer | null, argsStart: number, end: number): void {
+    const ctx = this.ctx;
+    const f = ctx.faults;
+    if (f.log[cmd]) {
+      if (line === null) ctx.syslog(COMMAND_NAMES[cmd as number] as string, '');
+      else ctx.syslog(printable(line, this.verb.verbStart, this.verb.verbEnd), printable(line, argsStart, end).slice(0, 100));
+    }
+    if (f.disconnect[cmd]) {
+      ctx.counters.faultDisconnects++;
+      this.close(true);
+      return;
+    }
+    if (f.close[cmd]) {
+      ctx.counters.faultDisconnects++;
+      this.reject(REPLY.closing);
+      this.close(false);
+      return;
+    }
+    if (f.hardReject[cmd] || f.softReject[cmd]) {
+      const text = f.hardReject[cmd] ? ctx.hardReply : ctx.softReply;
+      const times = cmd === Cmd.Dot && this.mode === Mode.Command && this.inTransaction && this.proto === 'LMTP' ? this.acceptedRecipients : 1;
+      for (let i = 0; i < times; i++) this.reject(text);
+      if (cmd === Cmd.Dot && this.inTransaction) this.resetTransaction(false);
+      return;
+    }
+    const delay = f.delay[cmd];
+    if (delay !== undefined) {
+      const seconds = delaySeconds(delay);
+      if (seconds > 0) {
+        // The arguments must outlive this chunk.
+        const args = line === null ? null : Buffer.from(line.subarray(argsStart, end));
+        this.suspend(seconds, () => {
+          this.perform(cmd, args, 0, args === null ? 0 : args.length);
+          if (cmd === Cmd.Dot) this.checkMessageLimit();
+        });
+        return;
+      }
+    }
+    this.perform(cmd, line, argsStart, end);
+  }
+
+  /** The normal reply to a command, with its effect on the session. */
+  private perform(cmd: Cmd, line: Buffer | null, argsStart: number, end: number): void {
+    const ctx = this.ctx;
+    switch (cmd) {
+      case Cmd.Connect:
+        this.reply(ctx.banner);
+        return;
+      case Cmd.Helo:
+        this.greeting(line!, argsStart, end, 'SMTP');
+        this.reply(ctx.heloReply);
+        return;
+      case Cmd.Ehlo:
+        this.greeting(line!, argsStart, end, 'ESMTP');
+        this.reply(ctx.ehloReply);
+        return;
+      case Cmd.Lhlo:
+        this.greeting(line!, argsStart, end, 'LMTP');
+        this.reply(ctx.ehloReply);
+        return;
+      case Cmd.Xclient:
+      case Cmd.Xforward:
+      case Cmd.Auth:
+      case Cmd.Noop:
+      case Cmd.Vrfy:
+        this.reply(REPLY.ok);
+        return;
+      case Cmd.Mail:
+        if (this.inTransaction) {
+          ctx.counters.outOfOrder++;
+          this.reject(REPLY.nestedMail);
+          return;
+        }
+        this.inTransaction = true;
+        this.acceptedRecipients = 0;
+        this.startedAt = Date.now();
+        if (ctx.dumping) {
+          this.mailArgs = afterColon(line!, argsStart, end);
+          this.rcptArgs = [];
+        }
+        this.reply(REPLY.mailOk);
+        return;
+      case Cmd.Rcpt:
+        if (!this.inTransaction) {
+          ctx.counters.outOfOrder++;
+          this.reject(REPLY.needMail);
+          return;
+        }
+        this.acceptedRecipients++;
+        ctx.counters.recipients++;
+        if (ctx.dumping) this.rcptArgs.push(afterColon(line!, argsStart, end));
+        this.reply(REPLY.rcptOk);
+        return;
+      case Cmd.Data:
+        if (!this.inTransaction || this.acceptedRecipients === 0) {
+          ctx.counters.outOfOrder++;
+          this.reject(REPLY.needRcpt);
+          return;
+        }
+        this.reply(REPLY.dataGo);
+        this.startData();
+        return;
+      case Cmd.Dot:
+        if (this.inTransaction && this.mode === Mode.Command && this.dataSeen) {
+          this.dataSeen = false;
+          ctx.counters.messagesAccepted++;
+          if (this.proto === 'LMTP') {
+            for (let i = 0; i < this.acceptedRecipients; i++) this.reply(REPLY.lmtpDotOk);
+          } else {
+            this.reply(REPLY.ok);
+          }
+          this.resetTransaction(false);
+        } else {
+          // A "." outside DATA: the C sink says Ok in SMTP mode (and nothing in LMTP mode,
+          // which leaves an LMTP client waiting forever); we say Ok in both.
+          this.reply(REPLY.ok);
+        }
+        return;
+      case Cmd.Rset:
+        this.resetTransaction(true);
+        this.reply(REPLY.rsetOk);
+        return;
+      case Cmd.Quit:
+        ctx.counters.quits++;
+        this.reply(REPLY.bye);
+        this.close(false);
+        return;
+      default:
+        this.reject(REPLY.unknown);
+    }
+  }
+
+  private dataSeen = false;
+
+  private greeting(line: Buffer, argsStart: number, end: number, proto: 'SMTP' | 'ESMTP' | 'LMTP'): void {
+    this.resetTransaction(true);
+    this.proto = this.ctx.options.lmtp ? 'LMTP' : proto;
+    if (this.ctx.dumping) this.heloArgs = printable(line, argsStart, end).replace(/^[ \t]+/, '');
+  }
+
+  private startData(): void {
+    const ctx = this.ctx;
+    const o = ctx.options;
+    this.mode = Mode.Data;
+    this.dataSeen = true;
+    this.scanner.reset();
+    this.dump?.begin({
+      clientAddr: this.clientAddr,
+      proto: this.proto,
+      heloArgs: this.heloArgs,
+      mailArgs: this.mailArgs,
+      rcptArgs: this.rcptArgs,
+      startedAt: this.startedAt,
+    });
+    if (o.abortAfterDataSeconds !== undefined) {
+      // -A: read nothing more; later send 550 and hang up.
+      const abort = (): void => {
+        ctx.counters.faultDisconnects++;
+        this.reject(REPLY.violation);
+        this.close(false);
+      };
+      if (o.abortAfterDataSeconds === 0) {
+        this.suspended = true;
+        this.socket.pause();
+        abort();
+      } else {
+        this.suspend(o.abortAfterDataSeconds, abort, false);
+      }
+      return;
+    }
+    if (o.dataReadDelaySeconds > 0) this.suspend(o.dataReadDelaySeconds, () => undefined);
+  }
+
+  private endOfData(): void {
+    const ctx = this.ctx;
+    ctx.counters.messages++;
+    if (ctx.options.verbose > 0) ctx.log.info('.');
+    if (this.dump !== undefined && this.dump.finish(this.startedAt)) ctx.counters.dumps++;
+    ctx.onMessage();
+    this.respond(Cmd.Dot, null, 0, 0);
+    // A message whose "." was rejected or dropped still counts toward -M; a delayed reply
+    // checks once it has been sent.
+    if (!this.suspended) this.checkMessageLimit();
+  }
+
+  private checkMessageLimit(): void {
+    const max = this.ctx.options.maxMessages;
+    if (max !== undefined && this.ctx.counters.messages >= max) {
+      this.flush();
+      this.ctx.limitReached(`${max} messages received`);
+    }
+  }
+
+  private resetTransaction(abortDump: boolean): void {
+    if (abortDump && this.mode !== Mode.Data) this.dump?.abort();
+    this.inTransaction = false;
+    this.acceptedRecipients = 0;
+    this.dataSeen = false;
+  }
+
+  // ---- output and timers ------------------------------------------------------------------
+
+  private reply(text: string): void {
+    this.out += text;
+  }
+
+  private reject(text: string): void {
+    this.ctx.counters.countReject(replyCode(text));
+    this.out += text;
+  }
+
+  private flush(): void {
+    if (this.out === '' || this.closed) return;
+    const ok = this.socket.write(this.out);
+    this.out = '';
+    if (!ok && this.socket.writableLength > MAX_UNSENT) this.socket.pause();
+  }
+
+  /**
+   * Parks input for `seconds`, then runs `then` and carries on with the parked input. The
+   * idle timer is off meanwhile: our own delay is not the client's silence.
+   */
+  private suspend(seconds: number, then: () => void, resume = true): void {
+    this.suspended = true;
+    this.socket.pause();
+    this.socket.setTimeout(0);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.closed) return;
+      then();
+      this.flush();
+      if (!resume || this.closed) return;
+      this.suspended = false;
+      this.socket.setTimeout(this.ctx.options.timeoutSeconds * 1000);
+      const parked = this.parked;
+      this.parked = null;
+      if (parked !== null) this.feed(parked, this.parkedAt);
+      if (!this.suspended && !this.closed) this.socket.resume();
+    }, seconds * 1000);
+  }
+
+  /** Ends the session: with a reset when `abrupt`, else after what we wrote is sent. */
+  private close(abrupt: boolean): void {
+    if (this.closed) return;
+    if (abrupt) {
+      this.out = '';
+      this.mode = Mode.Closed;
+      this.socket.destroy();
+      return;
+    }
+    const out = this.out;
+    this.out = '';
+    this.mode = Mode.Closed;
+    this.socket.end(out);
+    // A client that never reads must not keep us waiting for the FIN to drain.
+    this.socket.setTimeout(this.ctx.options.timeoutSeconds * 1000);
+  }
+
+  private onTimeout(): void {
+    if (this.closed) {
+      this.socket.destroy();
+      return;
+    }
+    this.ctx.counters.timeouts++;
+    this.ctx.log.warning('read timeout');
+    this.close(true);
+  }
+
+  private onError(err: NodeJS.ErrnoException): void {
+    // A reset after we already closed is the client's business, not an error of the session.
+    if (!this.closed) {
+      this.ctx.counters.socketErrors++;
+      if (this.ctx.options.verbose > 0) this.ctx.log.warning(`lost connection: ${err.code ?? err.message}`);
+    }
+  }
+
+  private onClose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const wasInData = this.mode === Mode.Data;
+    if (wasInData) this.ctx.counters.lostInData++;
+    this.mode = Mode.Closed;
+    this.dump?.abort();
+    if (this.ctx.options.verbose > 0) this.ctx.log.info('disconnect');
+    this.onEnd(this);
+  }
+
+  /** Drops the connection (used when the sink shuts down). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+function replyCode(text: string): number {
+  return (text.charCodeAt(0) - 48) * 100 + (text.charCodeAt(1) - 48) * 10 + (text.charCodeAt(2) - 48);
+}
+
+/** MAIL/RCPT arguments as the dump shows them: after the first ':', leading spaces dropped. */
+function afterColon(line: Buffer, start: number, end: number): string {
+  const colon = line.indexOf(COLON, start);
+  const from = colon >= 0 && colon < end ? colon + 1 : start;
+  return printable(line, from, end).replace(/^ +/, '');
+}
+
+function clientAddress(socket: Socket): string {
+  const a = socket.remoteAddress;
+  if (a === undefined) return 'local';
+  if (a.startsWith('::ffff:') && a.includes('.')) return a.slice(7);
+  return a.includes(':') ? `ipv6:${a}` : a;
+}
+
+function familyOf(socket: Socket): string {
+  return socket.remoteFamily === 'IPv6' && !(socket.remoteAddress ?? '').startsWith('::ffff:') ? 'AF_INET6' : 'AF_INET';
+}
