@@ -39,6 +39,9 @@ describe('parseListenEndpoint', () => {
     ['host:0025', { kind: 'inet', host: 'host', port: 25 }],
     ['unix:/tmp/x.sock', { kind: 'unix', path: '/tmp/x.sock' }],
     ['unix:relative.sock', { kind: 'unix', path: 'relative.sock' }],
+    // Unbracketed, the split is at the rightmost ':' (Postfix host_port).
+    ['::1:2525', { kind: 'inet', host: '::1', port: 2525 }],
+    ['a:b:25', { kind: 'inet', host: 'a:b', port: 25 }],
   ])('%j', (spec, endpoint) => {
     expect(parseListenEndpoint(spec)).toEqual(endpoint);
   });
@@ -105,6 +108,7 @@ describe('parseConnectEndpoint', () => {
     ['[ipv6:fe80::1]:2525', { kind: 'inet', host: 'fe80::1', port: 2525 }],
     ['[mx.example.com]', { kind: 'inet', host: 'mx.example.com', port: 25 }],
     ['unix:/p', { kind: 'unix', path: '/p' }],
+    ['fe80::1:2525', { kind: 'inet', host: 'fe80::1', port: 2525 }],
   ])('%j', (spec, endpoint) => {
     expect(parseConnectEndpoint(spec)).toEqual(endpoint);
   });

@@ -121,8 +121,9 @@ describe('ReplyParser: malformed lines', () => {
   });
 
   it('does not read a code from a short line left over in the line buffer', () => {
-    // "25" follows a line that began "250": only the new line's bytes may count.
-    expect(parseWhole('250 first\r\n25\r\n2\r\n\r\n')).toEqual([
+    // "25" follows a line that began "250": only the new line's bytes may count. (Bare LFs,
+    // so no CR overwrites the stale "0".)
+    expect(parseWhole('250 first\n25\n2\n\n')).toEqual([
       { code: 250, text: 'first', lines: 1 },
       { code: 0, text: '25', lines: 1 },
       { code: 0, text: '2', lines: 1 },
@@ -138,6 +139,17 @@ describe('ReplyParser: malformed lines', () => {
     expect(parseWhole('250-a\r\n2500-x\r\n250 b\r\n')).toEqual([
       { code: 0, text: 'a\n2500-x', lines: 2 },
       { code: 250, text: 'b', lines: 1 },
+    ]);
+  });
+
+  it('a "-" after something other than a code is not a continuation', () => {
+    expect(parseWhole('abc-x\r\n250 y\r\n')).toEqual([
+      { code: 0, text: 'abc-x', lines: 1 },
+      { code: 250, text: 'y', lines: 1 },
+    ]);
+    expect(parseWhole('25a-x\n250 y\n')).toEqual([
+      { code: 0, text: '25a-x', lines: 1 },
+      { code: 250, text: 'y', lines: 1 },
     ]);
   });
 

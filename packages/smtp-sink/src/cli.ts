@@ -10,6 +10,7 @@ import { counterLine, statsLine, type SinkStats } from './stats.js';
 
 const program = basename(process.argv[1] ?? 'smtp-sink').replace(/\.js$/, '') === 'cli' ? 'smtp-sink' : basename(process.argv[1] ?? 'smtp-sink');
 const log = new Diagnostics(program);
+const STOP_GRACE_MS = 2000;
 
 function fatal(message: string): never {
   process.stderr.write(log.line('fatal', message));
@@ -66,19 +67,20 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  const stop = async (why: string, code: number): Promise<void> => {
+  const stop = async (why: string, code: number, graceMs: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
     if (interval !== undefined) clearInterval(interval);
-    const final = await sink.close();
+    const final = await sink.close(graceMs);
     report(final, why, cli.counter, cli.json);
     process.exitCode = code;
     // Let stdout drain, then leave even if a client still holds a half-closed socket.
     setImmediate(() => process.exit(code));
   };
-  process.on('SIGINT', () => void stop('interrupted', 0));
-  process.on('SIGTERM', () => void stop('terminated', 0));
-  sink.done.then((reason) => void stop(reason, 0));
+  process.on('SIGINT', () => void stop('interrupted', 0, 0));
+  process.on('SIGTERM', () => void stop('terminated', 0, 0));
+  // At -M/-n, clients get a moment to QUIT cleanly (the original just exited under them).
+  sink.done.then((reason) => void stop(reason, 0, STOP_GRACE_MS));
 }
 
 function report(s: SinkStats, why: string, counter: boolean, json: string | undefined): void {

@@ -21,6 +21,8 @@ export interface SinkContext {
   readonly dumping: boolean;
   readonly dumpSettings: DumpSettings;
   readonly log: Diagnostics;
+  /** Set once the sink is stopping: a command other than QUIT gets 421 and the session ends. */
+  draining: boolean;
   /** -s: one syslog-style line for a command. */
   syslog(verb: string, args: string): void;
   /** After each end of data (the -c counter line). */
@@ -79,6 +81,7 @@ export function buildContext(
       root: options.root,
     },
     log,
+    draining: false,
     syslog(verb, args) {
       options.writeLog(`${syslogStamp(new Date())} ${program}[${process.pid}]: ${verb} ${args}\n`);
     },

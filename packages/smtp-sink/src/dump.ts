@@ -54,6 +54,7 @@ function randomHex(): string {
 
 /** Opens a new file exclusively, creating parent directories as needed. */
 function openExclusive(base: string): { fd: number; path: string; id: string } {
+  let madeDirs = false;
   for (let tries = 0; tries < 100; tries++) {
     const id = randomHex();
     const path = base + id;
@@ -61,7 +62,8 @@ function openExclusive(base: string): { fd: number; path: string; id: string } {
       return { fd: openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644), path, id };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
+      if (code === 'ENOENT' && !madeDirs) {
+        madeDirs = true;
         mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
         tries--;
         continue;

@@ -23,8 +23,12 @@ export interface Sink {
   stats(): SinkStats;
   /** Resolves with the reason when -M or -n is reached. */
   readonly done: Promise<string>;
-  /** Stops listening, drops every client and resolves with the final counters. */
-  close(): Promise<SinkStats>;
+  /**
+   * Stops listening and resolves with the final counters. Clients still connected get up to
+   * `graceMs` to finish: each may still QUIT, any other command is answered 421. Then the
+   * rest are dropped.
+   */
+  close(graceMs?: number): Promise<SinkStats>;
   on(event: 'message' | 'session-end', listener: () => void): this;
 }
 
@@ -153,13 +157,26 @@ class SinkServer extends EventEmitter implements Sink {
     return this.counters.snapshot();
   }
 
-  close(): Promise<SinkStats> {
+  close(graceMs = 0): Promise<SinkStats> {
     this.closing ??= new Promise((resolve) => {
       this.finished = true;
-      const stillOpen = [...this.sessions];
+      this.ctx.draining = true;
       for (const s of this.waiting) s.destroy();
-      this.server.close(() => resolve(this.stats()));
-      for (const s of stillOpen) s.destroy();
+      const listenerClosed = new Promise<void>((done) => this.server.close(() => done()));
+      const sessionsGone = new Promise<void>((done) => {
+        if (this.sessions.size === 0) return done();
+        const timer = setTimeout(() => {
+          for (const s of [...this.sessions]) s.destroy();
+        }, graceMs);
+        const check = (): void => {
+          if (this.sessions.size > 0) return;
+          clearTimeout(timer);
+          this.off('session-end', check);
+          done();
+        };
+        this.on('session-end', check);
+      });
+      void Promise.all([listenerClosed, sessionsGone]).then(() => resolve(this.stats()));
       if (this.address?.kind === 'unix') {
         try {
           unlinkSync(this.address.path);

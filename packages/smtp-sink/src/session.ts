@@ -182,6 +182,11 @@ export class SinkSession {
       return;
     }
     counts[cmd]++;
+    if (ctx.draining && cmd !== Cmd.Quit) {
+      this.reject(REPLY.closing);
+      this.close(false);
+      return;
+    }
     this.respond(cmd, line, this.verb.argsStart, end);
   }
 

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { Diagnostics, FatalError } from '../src/diagnostics.js';
+
+describe('Diagnostics', () => {
+  it('formats lines the way Postfix msg(3) does', () => {
+    const d = new Diagnostics('smtp-sink', () => {});
+    expect(d.line('info', 'listening on 127.0.0.1:25')).toBe('smtp-sink: listening on 127.0.0.1:25\n');
+    expect(d.line('warning', 'slow client')).toBe('smtp-sink: warning: slow client\n');
+    expect(d.line('error', 'oops')).toBe('smtp-sink: error: oops\n');
+    expect(d.line('fatal', 'bad option')).toBe('smtp-sink: fatal: bad option\n');
+  });
+
+  it('shows control characters in the text as "?"', () => {
+    const d = new Diagnostics('smtp-source', () => {});
+    expect(d.line('warning', 'unexpected reply: 250 ok\r\n\x1b[2J')).toBe('smtp-source: warning: unexpected reply: 250 ok???[2J\n');
+  });
+
+  it('info(), warning() and error() write one line each', () => {
+    const lines: string[] = [];
+    const d = new Diagnostics('prog', (line) => lines.push(line));
+    d.info('a');
+    d.warning('b');
+    d.error('c\n');
+    expect(lines).toEqual(['prog: a\n', 'prog: warning: b\n', 'prog: error: c?\n']);
+    expect(d.program).toBe('prog');
+  });
+});
+
+describe('FatalError', () => {
+  it('is an Error with exit code 1 by default', () => {
+    const e = new FatalError('no such file');
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toBeInstanceOf(FatalError);
+    expect(e.message).toBe('no such file');
+    expect(e.exitCode).toBe(1);
+  });
+
+  it('carries a given exit code', () => {
+    expect(new FatalError('usage', 2).exitCode).toBe(2);
+  });
+});
