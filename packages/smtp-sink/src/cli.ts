@@ -38,15 +38,16 @@ async function main(): Promise<void> {
   if (cli.endpoint.kind === 'inet' && cli.endpoint.port === 0) log.info(`listening on ${formatEndpoint(sink.address)}`);
   else if ((cli.sink.verbose ?? 0) > 0) log.info(`listening on ${formatEndpoint(sink.address)}`);
 
+  let stopping = false;
   if (cli.counter) {
     // The C sink prints at every change; we print at most once per turn of the event loop.
     let pending = false;
     const show = (): void => {
-      if (pending) return;
+      if (pending || stopping) return;
       pending = true;
       setImmediate(() => {
         pending = false;
-        process.stdout.write(counterLine(sink.stats()));
+        if (!stopping) process.stdout.write(counterLine(sink.stats()));
       });
     };
     sink.on('message', show);
@@ -66,7 +67,6 @@ async function main(): Promise<void> {
     }, cli.statsInterval * 1000);
   }
 
-  let stopping = false;
   const stop = async (why: string, code: number, graceMs: number): Promise<void> => {
     if (stopping) return;
     stopping = true;

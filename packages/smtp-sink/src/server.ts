@@ -52,7 +52,6 @@ class SinkServer extends EventEmitter implements Sink {
       limitReached: (reason) => this.finish(reason),
     });
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => this.ctx.log.warning(`listener: ${err.message}`));
   }
 
   async listen(): Promise<void> {
@@ -91,6 +90,8 @@ class SinkServer extends EventEmitter implements Sink {
       this.server.once('error', onError);
       this.server.listen(opts, () => {
         this.server.off('error', onError);
+        // Past binding, an accept error (EMFILE, say) must not stop the sink.
+        this.server.on('error', (err) => this.ctx.log.warning(`listener: ${err.message}`));
         resolve();
       });
     });

@@ -168,6 +168,7 @@ export async function cliSink(args: string[], endpoint = '127.0.0.1:0', backlog 
   const deadline = Date.now() + 5000;
   let port = 0;
   while (Date.now() < deadline) {
+    if (endpoint.startsWith('unix:') && existsSync(endpoint.slice(5))) break;
     const m = /listening on .*:(\d+)\n/.exec(stderr);
     if (m) {
       port = Number(m[1]);

@@ -259,3 +259,44 @@ out['quit'] = s.quit()
     expect(dump).toMatch(/^X-Client-Addr: 127\.0\.0\.1\nX-Client-Proto: SMTP\nX-Helo-Args: old\.example\nX-Mail-Args: <a@b\.example>\nX-Rcpt-Args: <c@d\.example>\nReceived: from old\.example \(\[127\.0\.0\.1\]\)\n\tby smtp-sink \(smtp-sink\) with SMTP id [0-9a-f]{8};\n\t[^\n]+\nSubject: x\n\nx\n\n$/);
   });
 });
+
+describe.skipIf(!python)('Python smtplib drives the CLI sink', () => {
+  it('-M 1 with a second message in flight: once stopping, the sink accepts no message beyond the limit', async () => {
+    // Client B opens a transaction and sends part of its message; client A then sends the
+    // one message -M allows, gets its 250 and QUITs. The sink is now stopping: it lets
+    // clients QUIT, and answers any other command, the end of data included, with 421.
+    const sink = await r.cli(['-M', '1', '--json', '-']);
+    const out = await py(
+      `
+import time
+port = int(sys.argv[1])
+b = smtplib.SMTP('127.0.0.1', port, local_hostname='b.example', timeout=5)
+b.ehlo()
+b.mail('b@x.example')
+b.rcpt('c@x.example')
+b.putcmd('data')
+out['b_data'] = b.getreply()
+b.send(b'Subject: in flight\\r\\n\\r\\npartial')
+a = smtplib.SMTP('127.0.0.1', port, local_hostname='a.example', timeout=5)
+out['a_refused'] = a.sendmail('a@x.example', ['c@x.example'], 'Subject: a\\r\\n\\r\\nA\\r\\n')
+out['a_quit'] = a.quit()
+time.sleep(0.3)
+b.send(b' rest\\r\\n.\\r\\n')
+out['b_dot'] = b.getreply()
+`,
+      [String(sink.port)],
+    );
+    expect(out.b_data).toEqual([354, 'End data with <CR><LF>.<CR><LF>']);
+    expect(out.a_refused).toEqual({});
+    expect(out.a_quit).toEqual([221, 'Bye']);
+    const exit = await Promise.race([sink.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5000))]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(sink.stderr()).toContain('stopped (1 messages received)');
+    const final = JSON.parse(sink.stdout()) as { messagesAccepted: number };
+    // B's message came after the limit: it must not be acknowledged as delivered.
+    expect({ b_dot: out.b_dot, messagesAccepted: final.messagesAccepted }).toEqual({
+      b_dot: [421, '4.0.0 Server closing connection'],
+      messagesAccepted: 1,
+    });
+  });
+});
