@@ -270,6 +270,8 @@ class SinkProc {
     const comm = readFileSync(`/proc/${this.pid}/comm`, 'utf8').trim();
     if (comm === 'sh') throw new Error(`${this.label}: PID ${this.pid} is still the shell`);
     this.idleRssKb = statusKb(this.pid, 'VmRSS');
+    // Others may rebuild dist/ while we run: note which build each of our sinks loaded.
+    if (this.kind === 'ours') this.build = distHash(a.ourSink);
     return this;
   }
 
@@ -479,6 +481,7 @@ async function runConfig(a, cfg, m) {
         argv: s.argv.map((x) => (x === process.execPath ? 'node' : x)).join(' '),
         pid: s.pid,
         idleRssKb: s.idleRssKb,
+        build: s.build,
         peakRssKb: s.exited ? NaN : s.hwmKb(),
         runs: runs[s.kind],
         summary: summarize(runs[s.kind]),

@@ -370,6 +370,14 @@ export class SinkSession {
     if (ctx.options.verbose > 0) ctx.log.info('.');
     if (this.dump !== undefined && this.dump.finish(this.startedAt)) ctx.counters.dumps++;
     ctx.onMessage();
+    if (ctx.draining) {
+      // The sink is stopping (-M/-n reached while this message was on its way): refuse it.
+      const times = this.proto === 'LMTP' ? this.acceptedRecipients : 1;
+      for (let i = 0; i < times; i++) this.reject(REPLY.closing);
+      this.resetTransaction(false);
+      this.close(false);
+      return;
+    }
     this.respond(Cmd.Dot, null, 0, 0);
     // A message whose "." was rejected or dropped still counts toward -M; a delayed reply
     // checks once it has been sent.
