@@ -1,0 +1,163 @@
+// smtp-source's command line: the flags of Postfix's smtp-source with their meanings and
+// defaults, and long options for what it lacks. Each bad value: one line naming the flag.
+import yargs from 'yargs';
+import { EndpointError, FatalError, parseConnectEndpoint, parseDuration } from '@smtpstone/core';
+import type { SourceOptionsInput } from './options.js';
+
+export const USAGE =
+  'usage: smtp-source [-46AcdLNov] [-C count] [-f from] [-F file] [-l length] [-m count] [-M myhostname] ' +
+  '[-r count] [-R interval] [-s sessions] [-S subject] [-t to] [-T window] [-w interval] [inet:]host[:port] | unix:pathname';
+
+const FLAGS = {
+  '4': { type: 'boolean', desc: 'Connect over IPv4 only' },
+  '6': { type: 'boolean', desc: 'Connect over IPv6 only' },
+  A: { type: 'boolean', alias: 'allow-reject', desc: 'Go on after unexpected replies and broken connections (warnings, counted)' },
+  c: { type: 'boolean', alias: 'count', desc: 'Print the count of messages sent on stdout ("N\\r")' },
+  C: { type: 'string', alias: 'connect-attempts', desc: 'Connect failures each session may have before the run gives up (1)' },
+  d: { type: 'boolean', alias: 'reuse', desc: 'Keep the connection for the next message (no new HELO)' },
+  f: { type: 'string', alias: 'from', desc: 'Sender (foo@myhostname)' },
+  F: { type: 'string', alias: 'file', desc: 'Send this file as the message (no generated headers)' },
+  l: { type: 'string', alias: 'length', desc: 'Body length in bytes (default: four "La de da" lines)' },
+  L: { type: 'boolean', alias: 'lmtp', desc: 'Speak LMTP (LHLO; one reply per recipient after ".")' },
+  m: { type: 'string', alias: 'messages', desc: 'Messages to send in all (1)' },
+  M: { type: 'string', alias: 'myhostname', desc: 'Name for HELO/LHLO, default addresses and Message-Id (this host)' },
+  N: { type: 'boolean', alias: 'number-recipients', desc: 'Prefix every recipient with a run-wide counter from 1' },
+  o: { type: 'boolean', alias: 'old-mode', desc: 'No HELO/LHLO and no generated headers' },
+  r: { type: 'string', alias: 'recipients', desc: 'Recipients per message (1)' },
+  R: { type: 'string', alias: 'random-wait', desc: 'Wait a random 0..N whole seconds after each message' },
+  s: { type: 'string', alias: 'sessions', desc: 'Parallel sessions (1)' },
+  S: { type: 'string', alias: 'subject', desc: 'Add a Subject: header' },
+  t: { type: 'string', alias: 'to', desc: 'Recipient (foo@myhostname)' },
+  T: { type: 'string', alias: 'window', desc: 'TCP window size (accepted, not applied: Node cannot set it)' },
+  v: { type: 'count', alias: 'verbose', desc: 'Log commands and replies on stderr' },
+  w: { type: 'string', alias: 'wait', desc: 'Wait N seconds after each message' },
+  pipelining: { type: 'boolean', desc: 'Use EHLO and, where PIPELINING is offered, send MAIL/RCPT/DATA in one write' },
+  duration: { type: 'string', desc: 'Send for this long (30s, 2m) instead of -m messages' },
+  timeout: { type: 'string', desc: 'Seconds to wait for each reply (300)' },
+  json: { type: 'string', desc: 'Write the full result as JSON to FILE ("-" for stdout)' },
+  journal: { type: 'string', desc: 'Write one JSON line per message to FILE' },
+  progress: { type: 'boolean', desc: 'Progress bar on stderr (default: when stderr is a terminal and not -c)' },
+  'original-headers': { type: 'boolean', desc: 'Headers exactly as the original: no X-Smtpstone-Id, Message-Id <pid.session.left@host>' },
+  help: { type: 'boolean', desc: 'Show this help' },
+} as const;
+
+export interface SourceCli {
+  source: SourceOptionsInput;
+  counter: boolean;
+  json?: string;
+  journal?: string;
+  progress?: boolean;
+  window?: number;
+  help: boolean;
+}
+
+function positive(value: string, flag: string, what: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new FatalError(`${what}: ${value} (-${flag} wants a whole number greater than 0)`);
+  return Number(value);
+}
+
+export function parseSourceArgs(argv: string[], program = 'smtp-source'): SourceCli {
+  let failure: string | undefined;
+  const y = yargs(argv)
+    .scriptName(program)
+    .parserConfiguration({ 'camel-case-expansion': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'strip-aliased': true })
+    .help(false)
+    .version(false)
+    .strictOptions()
+    .fail((msg) => {
+      failure = msg;
+    });
+  for (const [name, spec] of Object.entries(FLAGS)) y.option(name, { ...spec, requiresArg: spec.type === 'string' } as never);
+  const a = y.parseSync() as Record<string, unknown>;
+  if (failure !== undefined) throw new FatalError(`${failure.replace(/\n/g, ' ')} (see ${program} --help)`);
+  const last = (v: unknown): string | undefined => (Array.isArray(v) ? (v[v.length - 1] as string) : (v as string | undefined));
+  const flag = (v: unknown): boolean => (Array.isArray(v) ? v.some(Boolean) : Boolean(v));
+  if (flag(a.help)) return { help: true } as SourceCli;
+
+  const operands = (a._ as (string | number)[]).map(String);
+  if (operands.length !== 1) throw new FatalError(USAGE);
+  const target = operands[0];
+  try {
+    parseConnectEndpoint(target);
+  } catch (err) {
+    if (err instanceof EndpointError) throw new FatalError(err.message);
+    throw err;
+  }
+  const source: SourceOptionsInput = { target, program };
+  if (flag(a['4']) && !flag(a['6'])) source.family = 'ipv4';
+  if (flag(a['6']) && !flag(a['4'])) source.family = 'ipv6';
+  source.allowReject = flag(a.A);
+  source.reuseConnection = flag(a.d);
+  source.lmtp = flag(a.L);
+  source.numberRecipients = flag(a.N);
+  source.oldMode = flag(a.o);
+  source.verbose = typeof a.v === 'number' ? a.v : 0;
+  source.pipelining = flag(a.pipelining);
+  source.trackingHeaders = !flag(a['original-headers']);
+
+  const C = last(a.C);
+  if (C !== undefined) source.connectAttempts = positive(C, 'C', 'bad connection count');
+  const l = last(a.l);
+  if (l !== undefined) source.length = positive(l, 'l', 'bad message length');
+  const F = last(a.F);
+  if (F !== undefined) {
+    if (l !== undefined) throw new FatalError('-l option cannot be used with -F');
+    source.messageFile = F;
+  }
+  const m = last(a.m);
+  if (m !== undefined) source.messages = positive(m, 'm', 'bad message count');
+  const r = last(a.r);
+  if (r !== undefined) source.recipients = positive(r, 'r', 'bad recipient count');
+  const s = last(a.s);
+  if (s !== undefined) source.sessions = positive(s, 's', 'bad session count');
+  const w = last(a.w);
+  if (w !== undefined) source.waitSeconds = positive(w, 'w', 'bad fixed delay');
+  const R = last(a.R);
+  if (R !== undefined) source.randomWaitSeconds = positive(R, 'R', 'bad random delay');
+  if (w !== undefined && R !== undefined) throw new FatalError('do not use -w and -R options at the same time');
+  const T = last(a.T);
+  const window = T === undefined ? undefined : positive(T, 'T', 'bad TCP window size');
+  const M = last(a.M);
+  if (M !== undefined) {
+    const literal = /^\[[0-9a-fA-F.:]+\]$/.test(M);
+    const name = /^(?=.{1,255}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?$/.test(M);
+    if (!literal && !name) throw new FatalError(`${M.startsWith('[') ? 'bad address literal' : 'bad hostname'}: ${M} (-M wants a host name or [address])`);
+    source.myHostname = M;
+  }
+  for (const [key, opt] of [['f', 'sender'], ['t', 'recipient'], ['S', 'subject']] as const) {
+    const v = last(a[key]);
+    if (v === undefined) continue;
+    if (/[\r\n]/.test(v)) throw new FatalError(`-${key} must not contain a line break`);
+    (source as Record<string, unknown>)[opt] = v;
+  }
+  const duration = last(a.duration);
+  if (duration !== undefined) {
+    try {
+      source.durationMs = parseDuration(duration);
+    } catch {
+      throw new FatalError(`bad duration: ${duration} (--duration wants e.g. 30s, 2m, 500ms)`);
+    }
+    if (source.durationMs <= 0) throw new FatalError(`bad duration: ${duration} (--duration must be longer than 0)`);
+  }
+  const timeout = last(a.timeout);
+  if (timeout !== undefined) source.timeoutSeconds = positive(timeout, '-timeout', 'bad timeout');
+  const json = last(a.json);
+  if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
+  const journal = last(a.journal);
+  if (journal === '') throw new FatalError('--journal wants a file name');
+  const progress = a.progress === undefined ? undefined : flag(a.progress);
+  return { source, counter: flag(a.c), json, journal, progress, window, help: false };
+}
+
+export function helpText(program = 'smtp-source'): string {
+  const lines = [`${program} - a drop-in for Postfix's smtp-source that measures what it sends`, '', USAGE, ''];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const short = name.length === 1 ? `-${name}` : '';
+    const long = name.length > 1 ? `--${name}` : 'alias' in spec ? `--${spec.alias}` : '';
+    const arg = spec.type === 'string' ? ' <value>' : '';
+    lines.push(`  ${[short, long].filter(Boolean).join(', ')}${arg}`.padEnd(40) + spec.desc);
+  }
+  lines.push('', 'Target: [inet:]host[:port] (port 25 by default; IPv6 as [addr]:port) or unix:pathname.');
+  lines.push('Differences from Postfix smtp-source: see docs/user-guide.md.');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,331 @@
+// A run of smtp-source: the pool of messages, the sessions that send them, the one-at-a-time
+// connect queue, waits between messages, and the counting. runSource() is the API; the CLI
+// is a thin shell over it.
+import { EventEmitter } from 'node:events';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, type Endpoint } from '@smtpstone/core';
+import { SourceCounters, type SourceResult } from './counters.js';
+import { PhaseHistograms } from './histograms.js';
+import { Journal, type JournalEntry } from './journal.js';
+import { DEFAULT_BODY, fileBody, HeaderBuilder, lengthBody, newRunId } from './message.js';
+import { resolveSourceOptions, type SourceOptions, type SourceOptionsInput } from './options.js';
+import { SourceSession } from './session.js';
+
+export interface RunHooks {
+  /** Where --journal goes. */
+  journalPath?: string;
+}
+
+export interface MessageEvent {
+  seq: number;
+  session: number;
+  status: 'accepted' | 'rejected' | 'failed';
+  code: number;
+  queueId?: string;
+}
+
+/** Parts of a transaction the run needs when a message ends (see session.ts). */
+interface EndedTransaction {
+  seq: number;
+  startMs: number;
+  startWall: number;
+  recipients: string[];
+  queueId: string | undefined;
+  lmtp: { code: number; reply: string; queueId?: string }[] | undefined;
+}
+
+export class SourceRun extends EventEmitter {
+  readonly counters = new SourceCounters();
+  readonly histograms = new PhaseHistograms();
+  readonly log: Diagnostics;
+  endpoint!: Endpoint;
+  readonly myHostname: string;
+  readonly sender: string;
+  private readonly recipient: string;
+  readonly body: Buffer;
+  private readonly headers: HeaderBuilder | undefined;
+  readonly runId = newRunId();
+  private claimed = 0;
+  private recipientCounter = 0;
+  private dots = 0;
+  private readonly deadline: number | undefined;
+  private stopping = false;
+  private fatalMessage: string | undefined;
+  private interrupted = false;
+  private readonly sessions = new Set<SourceSession>();
+  private readonly connectQueue: SourceSession[] = [];
+  private connecting = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly startedWall = Date.now();
+  private readonly startedMs = performance.now();
+  private endedMs: number | undefined;
+  private readonly journal: Journal | undefined;
+  private resolveDone!: (r: SourceResult) => void;
+  readonly done = new Promise<SourceResult>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    readonly options: SourceOptions,
+    hooks: RunHooks = {},
+  ) {
+    super();
+    const o = options;
+    this.log = new Diagnostics(o.program, o.writeLog);
+    this.myHostname = o.myHostname ?? hostname();
+    this.sender = o.sender ?? `foo@${this.myHostname}`;
+    this.recipient = o.recipient ?? `foo@${this.myHostname}`;
+    this.body = o.messageFile !== undefined ? fileBody(o.messageFile) : o.length > 0 ? lengthBody(o.length) : DEFAULT_BODY;
+    if (!o.oldMode && o.messageFile === undefined) {
+      this.headers = new HeaderBuilder({
+        sender: this.sender,
+        recipient: this.recipient,
+        myHostname: this.myHostname,
+        subject: o.subject,
+        tracking: o.trackingHeaders,
+        runId: this.runId,
+        date: new Date(),
+      });
+    }
+    this.deadline = o.durationMs !== undefined ? this.startedMs + o.durationMs : undefined;
+    if (hooks.journalPath !== undefined) this.journal = new Journal(hooks.journalPath);
+  }
+
+  async resolveTarget(): Promise<void> {
+    const o = this.options;
+    const ep = typeof o.target === 'string' ? parseConnectEndpoint(o.target) : o.target;
+    if (ep.kind === 'unix') {
+      this.endpoint = ep;
+      return;
+    }
+    try {
+      // Only the first address, as the original: no fallback to the next one.
+      const family = o.family === 'ipv4' ? 4 : o.family === 'ipv6' ? 6 : 0;
+      const { address } = await lookup(ep.host, { family });
+      this.endpoint = { kind: 'inet', host: address, port: ep.port };
+    } catch {
+      throw new FatalError(`${ep.host}:${ep.port}: Name or service not known`);
+    }
+  }
+
+  start(): void {
+    const n = this.options.durationMs !== undefined ? this.options.sessions : Math.min(this.options.sessions, this.options.messages);
+    for (let i = 1; i <= n; i++) this.sessions.add(new SourceSession(i, this));
+    for (const s of [...this.sessions]) s.start();
+    if (this.sessions.size === 0) this.finish();
+  }
+
+  /** Takes the next message from the pool: its number from 1, or 0 when none is left. */
+  claim(): number {
+    if (this.stopping) return 0;
+    if (this.deadline !== undefined) {
+      if (performance.now() >= this.deadline) return 0;
+    } else if (this.claimed >= this.options.messages) {
+      return 0;
+    }
+    this.counters.messagesStarted++;
+    return ++this.claimed;
+  }
+
+  /**
+   * Recipients of the next message, numbered as Postfix 3.7's smtp-source does: with -N a
+   * process-wide counter from 1 before every address; without it, for -r n > 1, the numbers
+   * n, n-1, ..., 2 and then the plain address.
+   */
+  recipientsFor(): string[] {
+    const o = this.options;
+    const out: string[] = [];
+    for (let left = o.recipients; left > 0; left--) {
+      if (o.numberRecipients) out.push(`${++this.recipientCounter}${this.recipient}`);
+      else out.push(left > 1 ? `${left}${this.recipient}` : this.recipient);
+    }
+    return out;
+  }
+
+  headersFor(seq: number, session: number): Buffer | undefined {
+    return this.headers?.build(seq, session, Math.max(0, this.options.messages - seq));
+  }
+
+  /** -c: the C program counts "." sent, before its reply. */
+  dotSent(): void {
+    this.dots++;
+    if (this.listenerCount('dot') > 0) this.emit('dot', this.dots);
+  }
+
+  enqueueConnect(session: SourceSession): void {
+    if (this.stopping) {
+      session.stop();
+      return;
+    }
+    this.connectQueue.push(session);
+    this.nextConnect();
+  }
+
+  private nextConnect(): void {
+    if (this.connecting) return;
+    const next = this.connectQueue.shift();
+    if (next === undefined) return;
+    this.connecting = true;
+    next.connectNow(() => {
+      this.connecting = false;
+      this.nextConnect();
+    });
+  }
+
+  /** -w / -R: the wait after every message, the last one included. */
+  afterMessageWait(then: () => void): void {
+    const o = this.options;
+    const seconds = o.waitSeconds > 0 ? o.waitSeconds : o.randomWaitSeconds > 0 ? Math.floor(Math.random() * (o.randomWaitSeconds + 1)) : 0;
+    if (seconds === 0) {
+      then();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      then();
+    }, seconds * 1000);
+    this.timers.add(t);
+  }
+
+  messageEnded(session: number, t: EndedTransaction, status: MessageEvent['status'], code: number, reply: string, nowMs: number): void {
+    if (this.journal !== undefined) {
+      const entry: JournalEntry = {
+        seq: t.seq,
+        session,
+        messageId: this.headers?.messageId(t.seq, session, Math.max(0, this.options.messages - t.seq)),
+        trackingId: this.headers !== undefined && this.options.trackingHeaders ? `${this.runId}.${t.seq}` : undefined,
+        start: new Date(t.startWall).toISOString(),
+        startMs: round3(t.startMs - this.startedMs),
+        end: new Date(this.startedWall + (nowMs - this.startedMs)).toISOString(),
+        endMs: round3(nowMs - this.startedMs),
+        recipients: t.recipients,
+        status,
+        code,
+        reply,
+        queueId: t.queueId,
+        lmtp: t.lmtp,
+      };
+      this.journal.write(entry);
+    }
+    if (this.listenerCount('message') > 0) this.emit('message', { seq: t.seq, session, status, code, queueId: t.queueId } satisfies MessageEvent);
+  }
+
+  /** The run cannot go on: print as the original does, stop, report what happened. */
+  fatal(message: string): void {
+    if (this.fatalMessage !== undefined) return;
+    this.fatalMessage = message;
+    this.halt();
+  }
+
+  /** Stops starting messages; what is in flight gets `graceMs` to finish, then is cut. */
+  stop(graceMs = 2000): void {
+    if (this.stopping) return;
+    this.interrupted = true;
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.connectQueue.splice(0)) s.stop();
+    for (const s of [...this.sessions]) if (s.idle) s.stop();
+    const t = setTimeout(() => this.halt(), graceMs);
+    t.unref();
+  }
+
+  private halt(): void {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.connectQueue.length = 0;
+    for (const s of [...this.sessions]) s.stop();
+    this.finish();
+  }
+
+  sessionEnded(session: SourceSession): void {
+    this.sessions.delete(session);
+    if (this.sessions.size === 0) this.finish();
+  }
+
+  private finished = false;
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.endedMs = performance.now();
+    const result = this.result();
+    const close = this.journal?.close() ?? Promise.resolve();
+    void close.then(() => this.resolveDone(result));
+  }
+
+  /** The result so far (final once the run is done). */
+  result(): SourceResult {
+    const c = this.counters;
+    const elapsedMs = (this.endedMs ?? performance.now()) - this.startedMs;
+    const perSecond = (n: number): number => (elapsedMs > 0 ? Math.round((n * 1e6) / elapsedMs) / 1000 : 0);
+    const o = this.options;
+    return {
+      target: this.endpoint !== undefined ? formatEndpoint(this.endpoint) : String(o.target),
+      options: {
+        sessions: o.sessions,
+        messages: o.durationMs !== undefined ? undefined : o.messages,
+        durationMs: o.durationMs,
+        recipients: o.recipients,
+        length: o.length,
+        messageFile: o.messageFile,
+        lmtp: o.lmtp,
+        reuseConnection: o.reuseConnection,
+        pipelining: o.pipelining,
+        numberRecipients: o.numberRecipients,
+        oldMode: o.oldMode,
+        allowReject: o.allowReject,
+        waitSeconds: o.waitSeconds,
+        randomWaitSeconds: o.randomWaitSeconds,
+        myHostname: this.myHostname,
+        sender: this.sender,
+        recipient: this.recipient,
+        runId: this.runId,
+      },
+      startedAt: new Date(this.startedWall).toISOString(),
+      elapsedMs: round3(elapsedMs),
+      messages: { started: c.messagesStarted, sent: c.messagesSent, accepted: c.messagesAccepted, rejected: c.messagesRejected, failed: c.messagesFailed },
+      recipients: { sent: c.recipientsSent, accepted: c.recipientsAccepted, rejected: c.recipientsRejected },
+      bytes: c.bytesSent,
+      connections: { opened: c.connectionsOpened, failed: c.connectFailures },
+      errors: { timeouts: c.timeouts, lostConnections: c.lostConnections, serverClosed: c.serverClosed, connectFailures: c.connectFailures },
+      rejects: c.rejectsObject(),
+      throughput: {
+        messagesPerSecond: perSecond(c.messagesAccepted),
+        recipientsPerSecond: perSecond(c.recipientsAccepted),
+        bytesPerSecond: perSecond(c.bytesSent),
+      },
+      latency: this.histograms.summary(),
+      fatal: this.fatalMessage,
+      interrupted: this.interrupted,
+    };
+  }
+
+  get dotsSent(): number {
+    return this.dots;
+  }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+export interface RunningSource {
+  /** The run itself: 'dot' and 'message' events, result() so far, stop(). */
+  readonly run: SourceRun;
+  readonly done: Promise<SourceResult>;
+}
+
+/** Starts a run and returns at once; `done` resolves with the result. */
+export async function startSource(input: SourceOptionsInput, hooks: RunHooks = {}): Promise<RunningSource> {
+  const run = new SourceRun(resolveSourceOptions(input), hooks);
+  await run.resolveTarget();
+  run.start();
+  return { run, done: run.done };
+}
+
+/** Runs smtp-source to the end and resolves with what happened. */
+export async function runSource(input: SourceOptionsInput, hooks: RunHooks = {}): Promise<SourceResult> {
+  return (await startSource(input, hooks)).done;
+}

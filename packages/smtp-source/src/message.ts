@@ -1,0 +1,104 @@
+// What smtp-source sends in DATA, built once as Buffers so that each message costs one small
+// header Buffer and a write of the shared body.
+//
+// Generated headers (not with -o or -F), as the C program writes them, plus our two ids:
+//   From: <sender>
+//   To: <recipient>                    (always the unnumbered -t address)
+//   Date: <mail date of the first message>
+//   Message-Id: <...@myhostname>
+//   X-Smtpstone-Id: <run>.<seq>        (ours: ties a delivery log line to the journal)
+//   Subject: <-S text>                 (only with -S)
+//   <empty line>
+import { readFileSync } from 'node:fs';
+import { mailDate } from '@smtpstone/core';
+
+const DIGITS = '0123456789';
+
+/**
+ * The -l body exactly as the C program builds it: n bytes of 'X' where every 80th byte
+ * boundary ends a line (CR LF) and each such line starts with a digit 1,2,...,9,0,1,...;
+ * then CR LF. So n+2 bytes on the wire, and no line starts with '.'.
+ */
+export function lengthBody(n: number): Buffer {
+  const buf = Buffer.alloc(n + 2, 'X');
+  for (let i = 80; i < n; i += 80) {
+    buf[i - 80] = DIGITS.charCodeAt(Math.floor(i / 80) % 10);
+    buf[i - 2] = 0x0d;
+    buf[i - 1] = 0x0a;
+  }
+  buf[n] = 0x0d;
+  buf[n + 1] = 0x0a;
+  return buf;
+}
+
+export const DEFAULT_BODY = Buffer.from(
+  'La de da de da 1.\r\nLa de da de da 2.\r\nLa de da de da 3.\r\nLa de da de da 4.\r\n',
+  'latin1',
+);
+
+/**
+ * A -F file as a message: each line ended CR LF (LF or CR LF in the file alike) and a line
+ * starting with '.' given another. The C program kept the file's CRs (so a CR LF file went
+ * out as CR CR LF) and added an empty line before the final dot; we send the file as it is.
+ */
+export function fileBody(path: string): Buffer {
+  const data = readFileSync(path);
+  const parts: Buffer[] = [];
+  let start = 0;
+  while (start < data.length) {
+    let lf = data.indexOf(0x0a, start);
+    const last = lf < 0;
+    if (last) lf = data.length;
+    let end = lf;
+    if (end > start && data[end - 1] === 0x0d) end--;
+    if (data[start] === 0x2e) parts.push(Buffer.from('.'));
+    parts.push(data.subarray(start, end), Buffer.from('\r\n'));
+    start = lf + 1;
+  }
+  return Buffer.concat(parts);
+}
+
+export const END_OF_DATA = Buffer.from('.\r\n', 'latin1');
+
+export interface HeaderSettings {
+  sender: string;
+  recipient: string;
+  myHostname: string;
+  subject?: string;
+  tracking: boolean;
+  runId: string;
+  date: Date;
+}
+
+/** Builds the per-message headers; everything but the ids is formatted once. */
+export class HeaderBuilder {
+  private readonly before: string;
+  private readonly after: string;
+
+  constructor(private readonly s: HeaderSettings) {
+    this.before = `From: <${s.sender}>\r\nTo: <${s.recipient}>\r\nDate: ${mailDate(s.date)}\r\n`;
+    this.after = (s.subject !== undefined ? `Subject: ${s.subject}\r\n` : '') + '\r\n';
+  }
+
+  /**
+   * The Message-Id of message `seq`: unique across runs, or with tracking off the original's
+   * <pid.session.messages-left@myhostname> in 4-digit hex.
+   */
+  messageId(seq: number, session = 0, left = 0): string {
+    if (!this.s.tracking) {
+      const hex = (n: number): string => (n & 0xffff).toString(16).padStart(4, '0');
+      return `<${hex(process.pid)}.${hex(session)}.${hex(left)}@${this.s.myHostname}>`;
+    }
+    return `<${this.s.runId}.${seq}@${this.s.myHostname}>`;
+  }
+
+  build(seq: number, session = 0, left = 0): Buffer {
+    const tracking = this.s.tracking ? `X-Smtpstone-Id: ${this.s.runId}.${seq}\r\n` : '';
+    return Buffer.from(`${this.before}Message-Id: ${this.messageId(seq, session, left)}\r\n${tracking}${this.after}`, 'utf8');
+  }
+}
+
+/** A short id for this run: time and randomness, safe in a Message-Id local part. */
+export function newRunId(now = Date.now()): string {
+  return now.toString(36) + Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
+}

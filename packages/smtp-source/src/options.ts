@@ -1,0 +1,90 @@
+// The settings of one smtp-source run, as the API takes them; the CLI maps Postfix
+// smtp-source's flags onto these. Every default is the C program's.
+import type { Endpoint } from '@smtpstone/core';
+
+export interface SourceOptions {
+  /** Where to connect: "[inet:]host[:port]" (port 25 by default) or "unix:/path". */
+  target: string | Endpoint;
+  /** -4 / -6 */
+  family: 'any' | 'ipv4' | 'ipv6';
+  /** -s: parallel sessions. */
+  sessions: number;
+  /** -m: messages in all; ignored when durationMs is set. */
+  messages: number;
+  /** --duration: keep starting messages for this long instead of counting them. */
+  durationMs?: number;
+  /** -r: recipients per message. */
+  recipients: number;
+  /** -N: number every recipient from one counter shared by all sessions. */
+  numberRecipients: boolean;
+  /** -d: keep the connection open for the next message. */
+  reuseConnection: boolean;
+  /** -L: speak LMTP (LHLO; one reply per accepted recipient after "."). */
+  lmtp: boolean;
+  /** -o: old mode, no HELO/LHLO and no generated headers. */
+  oldMode: boolean;
+  /** -A: an unexpected reply is a warning and the run goes on; otherwise it ends the run. */
+  allowReject: boolean;
+  /** -C: connect attempts each session may fail before the run gives up. */
+  connectAttempts: number;
+  /** -f */
+  sender?: string;
+  /** -t */
+  recipient?: string;
+  /** -M: name in HELO/LHLO, default addresses and Message-Id. */
+  myHostname?: string;
+  /** -S: a Subject: header (only with generated headers). */
+  subject?: string;
+  /** -l: body length in bytes; 0 for the four "La de da" lines. */
+  length: number;
+  /** -F: send this file (its lines dot-stuffed, ended CR LF) as the whole message. */
+  messageFile?: string;
+  /** -w: fixed wait after each message, seconds. */
+  waitSeconds: number;
+  /** -R: random wait of 0..n whole seconds after each message. */
+  randomWaitSeconds: number;
+  /** -T: socket send and receive buffer size (accepted; Node cannot set it). */
+  window?: number;
+  /** Seconds to wait for any one reply or write (the original's fixed 300). */
+  timeoutSeconds: number;
+  /** --pipelining: send MAIL, RCPTs and DATA together when the server offers PIPELINING (uses EHLO/LHLO). */
+  pipelining: boolean;
+  /** Add X-Smtpstone-Id: and a run-unique Message-Id: to generated headers. */
+  trackingHeaders: boolean;
+  /** -v: log commands and replies. */
+  verbose: number;
+  /** Program name in diagnostics. */
+  program: string;
+  /** Where warnings and -v lines go. */
+  writeLog: (line: string) => void;
+}
+
+export function defaultSourceOptions(): Omit<SourceOptions, 'target'> {
+  return {
+    family: 'any',
+    sessions: 1,
+    messages: 1,
+    recipients: 1,
+    numberRecipients: false,
+    reuseConnection: false,
+    lmtp: false,
+    oldMode: false,
+    allowReject: false,
+    connectAttempts: 1,
+    length: 0,
+    waitSeconds: 0,
+    randomWaitSeconds: 0,
+    timeoutSeconds: 300,
+    pipelining: false,
+    trackingHeaders: true,
+    verbose: 0,
+    program: 'smtp-source',
+    writeLog: (line) => process.stderr.write(line),
+  };
+}
+
+export type SourceOptionsInput = Partial<SourceOptions> & Pick<SourceOptions, 'target'>;
+
+export function resolveSourceOptions(input: SourceOptionsInput): SourceOptions {
+  return { ...defaultSourceOptions(), ...input };
+}

@@ -1,0 +1,510 @@
+// One smtp-source session: a connection's life, message after message, as the C program
+// runs it (lock-step, one command outstanding), or with --pipelining MAIL, RCPTs and DATA in
+// one write when the server offers PIPELINING.
+//
+// Replies are matched to what they answer through a queue of expectations, which serves both
+// modes: lock-step keeps one entry in it, pipelining several.
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ReplyParser, printableString } from '@smtpstone/core';
+import type { SourceRun } from './engine.js';
+import type { Stage } from './counters.js';
+import { END_OF_DATA } from './message.js';
+import { parseQueueId } from './queue-id.js';
+
+const enum Expect {
+  Banner,
+  Helo,
+  Mail,
+  Rcpt,
+  Data,
+  Dot,
+  Rset,
+  Quit,
+}
+
+const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit'];
+
+interface Transaction {
+  seq: number;
+  startMs: number;
+  startWall: number;
+  recipients: string[];
+  accepted: number;
+  rejected: number;
+  dotReplies: number;
+  dotRejected: boolean;
+  firstCode: number;
+  firstText: string;
+  queueId: string | undefined;
+  lmtp: { code: number; reply: string; queueId?: string }[] | undefined;
+  mailFailed: boolean;
+}
+
+export class SourceSession {
+  private socket: Socket | undefined;
+  private connected = false;
+  private readonly expects: Expect[] = [];
+  private readonly sentAt: number[] = [];
+  private readonly parser: ReplyParser;
+  private txn: Transaction | undefined;
+  private pipelining = false;
+  private connectFailuresLeft: number;
+  private ended = false;
+  /** A message claimed before its transaction could begin (while connecting). */
+  private pendingSeq = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly run: SourceRun,
+  ) {
+    this.parser = new ReplyParser((code, p) => this.onReply(code, p.replyText()));
+    this.connectFailuresLeft = run.options.connectAttempts;
+  }
+
+  /** Claims a message and sends it, connecting first when needed. */
+  start(): void {
+    if (this.ended) return;
+    const seq = this.run.claim();
+    if (seq === 0) {
+      if (this.connected) this.quit();
+      else this.finish();
+      return;
+    }
+    this.pendingSeq = seq;
+    if (this.connected) this.beginTransaction();
+    else this.run.enqueueConnect(this);
+  }
+
+  /** A claimed message that never got its transaction counts as failed. */
+  private dropPending(): void {
+    if (this.pendingSeq === 0) return;
+    this.pendingSeq = 0;
+    this.run.counters.messagesFailed++;
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  /** Called by the run's connect queue: one connect() in progress at a time, as in the C program. */
+  connectNow(done: () => void): void {
+    const run = this.run;
+    const ep = run.endpoint;
+    const started = performance.now();
+    const socket = ep.kind === 'unix' ? connect(ep.path) : connect({ host: ep.host, port: ep.port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    let settled = false;
+    socket.once('connect', () => {
+      settled = true;
+      done();
+      this.connected = true;
+      run.counters.connectionsOpened++;
+      run.histograms.record('connect', performance.now() - started);
+      this.parser.reset();
+      this.expect(Expect.Banner);
+      this.armTimeout();
+    });
+    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!settled) {
+        settled = true;
+        done();
+        this.connectFailed(err);
+      }
+      // Later errors (a reset) arrive as 'close'; the context says what was going on.
+    });
+    socket.on('close', () => {
+      if (settled && this.socket === socket) this.onClose();
+    });
+    socket.on('timeout', () => this.onTimeout());
+  }
+
+  private connectFailed(err: NodeJS.ErrnoException): void {
+    const run = this.run;
+    run.counters.connectFailures++;
+    this.socket = undefined;
+    const text = `connect: ${strerror(err)}`;
+    if (--this.connectFailuresLeft <= 0) {
+      this.dropPending();
+      // The original gives up on the whole run: -C is the budget of each session.
+      this.run.fatal(text);
+      return;
+    }
+    run.log.warning(text);
+    setTimeout(() => this.run.enqueueConnect(this), 0);
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  private expect(what: Expect): void {
+    this.expects.push(what);
+    this.sentAt.push(performance.now());
+  }
+
+  private send(line: string, what: Expect): void {
+    if (this.run.options.verbose > 0) this.run.log.info(line);
+    this.expect(what);
+    this.socket!.write(line + '\r\n');
+  }
+
+  private greet(): void {
+    const o = this.run.options;
+    if (o.oldMode) {
+      this.beginTransaction();
+      return;
+    }
+    const verb = o.lmtp ? 'LHLO' : o.pipelining ? 'EHLO' : 'HELO';
+    this.send(`${verb} ${this.run.myHostname}`, Expect.Helo);
+  }
+
+  private beginTransaction(): void {
+    const run = this.run;
+    const seq = this.pendingSeq;
+    this.pendingSeq = 0;
+    const recipients = run.recipientsFor();
+    this.txn = {
+      seq,
+      startMs: performance.now(),
+      startWall: Date.now(),
+      recipients,
+      accepted: 0,
+      rejected: 0,
+      dotReplies: 0,
+      dotRejected: false,
+      firstCode: 0,
+      firstText: '',
+      queueId: undefined,
+      lmtp: run.options.lmtp ? [] : undefined,
+      mailFailed: false,
+    };
+    if (this.pipelining) {
+      // One write for the whole envelope and DATA; replies are sorted out in order.
+      let batch = `MAIL FROM:<${run.sender}>\r\n`;
+      this.expect(Expect.Mail);
+      for (const r of recipients) {
+        batch += `RCPT TO:<${r}>\r\n`;
+        this.expect(Expect.Rcpt);
+      }
+      batch += 'DATA\r\n';
+      this.expect(Expect.Data);
+      run.counters.recipientsSent += recipients.length;
+      if (run.options.verbose > 0) for (const l of batch.trimEnd().split('\r\n')) run.log.info(l);
+      this.socket!.write(batch);
+      return;
+    }
+    this.send(`MAIL FROM:<${run.sender}>`, Expect.Mail);
+  }
+
+  private sendRcpt(): void {
+    const t = this.txn!;
+    const i = t.accepted + t.rejected;
+    this.run.counters.recipientsSent++;
+    this.send(`RCPT TO:<${t.recipients[i]}>`, Expect.Rcpt);
+  }
+
+  private sendMessage(): void {
+    const run = this.run;
+    const t = this.txn!;
+    const socket = this.socket!;
+    const headers = run.headersFor(t.seq, this.id);
+    // Headers, body and "." in one writev: separate small writes stall on Nagle/delayed ACK.
+    socket.cork();
+    if (headers !== undefined) socket.write(headers);
+    socket.write(run.body);
+    socket.write(END_OF_DATA);
+    socket.uncork();
+    if (run.options.verbose > 0) run.log.info('.');
+    const replies = run.options.lmtp ? t.accepted : 1;
+    for (let i = 0; i < replies; i++) this.expect(Expect.Dot);
+    run.counters.messagesSent++;
+    run.counters.bytesSent += (headers?.length ?? 0) + run.body.length;
+    run.dotSent();
+  }
+
+  private quit(): void {
+    this.send('QUIT', Expect.Quit);
+  }
+
+  // ---- replies ------------------------------------------------------------------------------
+
+  private onReply(code: number, text: string): void {
+    const what = this.expects.shift();
+    const sentAt = this.sentAt.shift();
+    if (what === undefined || sentAt === undefined) return; // a reply to nothing: ignore it
+    const run = this.run;
+    if (run.options.verbose > 0) run.log.info(`<<< ${code} ${text}`);
+    run.histograms.record(STAGE[what] as never, performance.now() - sentAt);
+    if (this.expects.length === 0) this.disarmTimeout();
+    else this.armTimeout();
+    const ok = code >= 200 && code < 300;
+    const closing = code === 421 || code === 521;
+    switch (what) {
+      case Expect.Banner:
+        if (!ok && !this.problem('banner', 'rejected at server banner', code, text)) return;
+        this.greet();
+        return;
+      case Expect.Helo: {
+        const verb = run.options.lmtp ? 'LHLO' : this.run.options.pipelining ? 'EHLO' : 'HELO';
+        if (!ok) {
+          if (!this.problem('helo', `${verb} rejected`, code, text)) return;
+          if (closing) return this.abandon();
+        } else if (run.options.pipelining) {
+          this.pipelining = /(^|\n)PIPELINING(\s|$)/i.test(text);
+        }
+        if (this.pendingSeq !== 0) this.beginTransaction();
+        return;
+      }
+      case Expect.Mail:
+        if (!ok) {
+          this.txn!.mailFailed = true;
+          if (!this.problem('mail', 'sender rejected', code, text)) return;
+          if (closing) return this.abandon();
+          if (!this.pipelining) return this.send('RSET', Expect.Rset);
+        } else if (!this.pipelining) {
+          this.sendRcpt();
+        }
+        return;
+      case Expect.Rcpt: {
+        const t = this.txn!;
+        if (ok) {
+          t.accepted++;
+          run.counters.recipientsAccepted++;
+        } else {
+          t.rejected++;
+          run.counters.recipientsRejected++;
+          if (!t.mailFailed && !this.problem('rcpt', 'recipient rejected', code, text)) return;
+          if (closing) return this.abandon();
+        }
+        if (this.pipelining) return;
+        if (t.accepted + t.rejected < t.recipients.length) return this.sendRcpt();
+        if (t.accepted > 0) return this.send('DATA', Expect.Data);
+        return this.send('RSET', Expect.Rset);
+      }
+      case Expect.Data: {
+        const t = this.txn!;
+        if (code !== 354) {
+          if (!t.mailFailed && t.accepted > 0 && !this.problem('data', 'data rejected', code, text)) return;
+          if (closing) return this.abandon();
+          return this.send('RSET', Expect.Rset);
+        }
+        if (t.accepted === 0) {
+          // Pipelined DATA accepted with no recipient: end it empty, as RFC 2920 asks.
+          this.expect(Expect.Dot);
+          this.socket!.write(END_OF_DATA);
+          return;
+        }
+        this.sendMessage();
+        return;
+      }
+      case Expect.Dot: {
+        const t = this.txn!;
+        t.dotReplies++;
+        if (t.dotReplies === 1) {
+          t.firstCode = code;
+          t.firstText = text;
+        }
+        const queueId = ok ? parseQueueId(text) : undefined;
+        if (t.queueId === undefined) t.queueId = queueId;
+        t.lmtp?.push({ code, reply: text, queueId });
+        if (!ok) {
+          t.dotRejected = true;
+          if (t.accepted > 0 && !this.problem('dot', 'end of data rejected', code, text)) return;
+        }
+        if (this.expects.length > 0 && this.expects[0] === Expect.Dot) return;
+        this.messageDone(t.accepted > 0 ? (t.dotRejected ? 'rejected' : 'accepted') : 'rejected');
+        if (closing) return this.abandon();
+        return this.next();
+      }
+      case Expect.Rset:
+        if (!ok) {
+          if (!this.problem('rset', 'rset rejected', code, text)) return;
+          if (closing) return this.abandon();
+        }
+        if (this.txn !== undefined) this.messageDone('rejected');
+        return this.next();
+      case Expect.Quit:
+        this.closeConnection();
+        return this.afterQuit();
+    }
+  }
+
+  /**
+   * An unexpected reply: a warning with -A (returns true, the caller goes on), else the end
+   * of the run (returns false).
+   */
+  private problem(stage: Stage, what: string, code: number, text: string): boolean {
+    const run = this.run;
+    run.counters.reject(stage, code);
+    if (code === 421 || code === 521) run.counters.serverClosed++;
+    const message = `${what}: ${code} ${printableString(text)}`;
+    if (!run.options.allowReject) {
+      if (this.txn !== undefined) this.messageDone('rejected', code, text);
+      run.fatal(message);
+      return false;
+    }
+    run.log.warning(message);
+    return true;
+  }
+
+  private messageDone(status: 'accepted' | 'rejected' | 'failed', code?: number, text?: string): void {
+    const t = this.txn;
+    if (t === undefined) return;
+    this.txn = undefined;
+    const run = this.run;
+    const now = performance.now();
+    if (status === 'accepted') {
+      run.counters.messagesAccepted++;
+      run.histograms.record('message', now - t.startMs);
+    } else if (status === 'rejected') {
+      run.counters.messagesRejected++;
+    } else {
+      run.counters.messagesFailed++;
+    }
+    run.messageEnded(this.id, t, status, code ?? t.firstCode, text ?? t.firstText, now);
+  }
+
+  /** After a message: with -d wait and go on on this connection, else QUIT first. */
+  private next(): void {
+    if (this.run.options.reuseConnection) {
+      this.run.afterMessageWait(() => this.start());
+    } else {
+      this.quit();
+    }
+  }
+
+  private afterQuit(): void {
+    if (this.run.options.reuseConnection) {
+      this.finish();
+      return;
+    }
+    this.run.afterMessageWait(() => this.start());
+  }
+
+  /** 421/521 with -A: drop the connection; the next message starts on a new one. */
+  private abandon(): void {
+    if (this.txn !== undefined) this.messageDone('rejected');
+    this.dropPending();
+    this.closeConnection();
+    this.run.afterMessageWait(() => this.start());
+  }
+
+  private closeConnection(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.connected = false;
+    this.pipelining = false;
+    this.expects.length = 0;
+    this.sentAt.length = 0;
+    this.disarmTimeout();
+    // SO_LINGER 0, as the C program: a reset, so new-connection runs leave no TIME_WAIT.
+    if (socket !== undefined && !socket.destroyed) socket.resetAndDestroy();
+  }
+
+  // ---- failures -----------------------------------------------------------------------------
+
+  private context(): string {
+    switch (this.expects[0]) {
+      case Expect.Banner:
+        return 'reading server greeting';
+      case Expect.Helo:
+        return `sending ${this.run.options.lmtp ? 'LHLO' : this.run.options.pipelining ? 'EHLO' : 'HELO'}`;
+      case Expect.Mail:
+        return 'sending sender';
+      case Expect.Rcpt:
+        return 'sending recipient';
+      case Expect.Data:
+        return 'sending DATA command';
+      default:
+        return 'sending message';
+    }
+  }
+
+  private onClose(): void {
+    if (!this.connected) return;
+    const waiting = this.expects.length > 0;
+    const quitOnly = this.expects[0] === Expect.Quit;
+    const context = this.context();
+    this.socket = undefined;
+    this.connected = false;
+    this.pipelining = false;
+    this.expects.length = 0;
+    this.sentAt.length = 0;
+    this.disarmTimeout();
+    if (quitOnly) {
+      // The server hung up instead of answering QUIT: everything was already said.
+      this.afterQuit();
+      return;
+    }
+    if (!waiting && this.txn === undefined) return; // closed while we were idle: reconnect on demand
+    this.run.counters.lostConnections++;
+    this.failed(`lost connection while ${context}`);
+  }
+
+  private onTimeout(): void {
+    if (this.expects.length === 0) return;
+    this.run.counters.timeouts++;
+    const context = this.context();
+    this.closeConnection();
+    this.failed(`timeout while ${context}`);
+  }
+
+  /** A broken connection: fatal without -A; with -A counted, and the session carries on. */
+  private failed(message: string): void {
+    if (this.txn !== undefined) this.messageDone('failed', 0, message);
+    this.dropPending();
+    if (!this.run.options.allowReject) {
+      this.run.fatal(message);
+      return;
+    }
+    this.run.log.warning(message);
+    this.run.afterMessageWait(() => this.start());
+  }
+
+  private armTimeout(): void {
+    this.socket?.setTimeout(this.run.options.timeoutSeconds * 1000);
+  }
+
+  private disarmTimeout(): void {
+    this.socket?.setTimeout(0);
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.closeConnection();
+    this.run.sessionEnded(this);
+  }
+
+  /** Ends the session now (the run is stopping). */
+  stop(): void {
+    if (this.txn !== undefined) this.messageDone('failed', 0, 'stopped');
+    this.dropPending();
+    this.finish();
+  }
+
+  /** True while only a QUIT is outstanding or the session is between messages. */
+  get idle(): boolean {
+    return this.txn === undefined && this.pendingSeq === 0;
+  }
+}
+
+function strerror(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'Connection refused';
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'ECONNRESET':
+      return 'Connection reset by peer';
+    case 'ETIMEDOUT':
+      return 'Connection timed out';
+    case 'EHOSTUNREACH':
+      return 'No route to host';
+    case 'ENETUNREACH':
+      return 'Network is unreachable';
+    case 'EACCES':
+      return 'Permission denied';
+    default:
+      return err.message;
+  }
+}
