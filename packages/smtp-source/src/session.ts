@@ -234,8 +234,6 @@ export class SourceSession {
     const run = this.run;
     if (run.options.verbose > 0) run.log.info(`<<< ${code} ${text}`);
     run.histograms.record(STAGE[what] as never, performance.now() - sentAt);
-    if (this.expects.length === 0) this.disarmTimeout();
-    else this.armTimeout();
     const ok = code >= 200 && code < 300;
     const closing = code === 421 || code === 521;
     switch (what) {
@@ -395,7 +393,6 @@ export class SourceSession {
     this.pipelining = false;
     this.expects.length = 0;
     this.sentAt.length = 0;
-    this.disarmTimeout();
     // SO_LINGER 0, as the C program: a reset, so new-connection runs leave no TIME_WAIT.
     if (socket !== undefined && !socket.destroyed) socket.resetAndDestroy();
   }
@@ -429,7 +426,6 @@ export class SourceSession {
     this.pipelining = false;
     this.expects.length = 0;
     this.sentAt.length = 0;
-    this.disarmTimeout();
     if (quitOnly) {
       // The server hung up instead of answering QUIT: everything was already said.
       this.afterQuit();
@@ -441,6 +437,8 @@ export class SourceSession {
   }
 
   private onTimeout(): void {
+    // The idle timer runs all the time a connection is open; silence only counts while we
+    // wait for a reply (not while -w keeps an idle -d connection between messages).
     if (this.expects.length === 0) return;
     this.run.counters.timeouts++;
     const context = this.context();
@@ -462,10 +460,6 @@ export class SourceSession {
 
   private armTimeout(): void {
     this.socket?.setTimeout(this.run.options.timeoutSeconds * 1000);
-  }
-
-  private disarmTimeout(): void {
-    this.socket?.setTimeout(0);
   }
 
   private finish(): void {
