@@ -7,9 +7,12 @@
 // sinks see the same slice of machine noise. Per run we record the source's wall time
 // (msg/s = -m / wall), the source's CPU (the harness's cutime+cstime delta), and the sink's
 // CPU (utime+stime delta from /proc/PID/stat). Peak RSS is the sink's VmHWM after its runs.
+// Each sink first gets an untimed warm-up run (JIT, page cache). Dump configurations write
+// to a fresh directory per sink (on /dev/shm by default); after each run the files are
+// counted (ours must equal -m), removed and the file system synced, outside the timing.
 //
 //   node benchmarks/sink-vs-c.mjs [--reps N] [--configs 1,3,6] [--quick] [--markdown]
-//                                 [--no-warmup] [--warmup N] [--out FILE]
+//                                 [--no-warmup] [--warmup N] [--out FILE] [--dump-root DIR]
 //
 // Plain Node ESM, no dependencies. Build the workspace first: npx tsc -b packages/*
 import { spawn, execFileSync } from 'node:child_process';

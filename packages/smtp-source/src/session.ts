@@ -58,7 +58,7 @@ export class SourceSession {
     readonly id: number,
     private readonly run: SourceRun,
   ) {
-    this.parser = new ReplyParser((code, p) => this.onReply(code, p.replyText()));
+    this.parser = new ReplyParser((code, p) => this.onReply(code, p));
     this.connectFailuresLeft = run.options.connectAttempts;
   }
 
@@ -227,14 +227,17 @@ export class SourceSession {
 
   // ---- replies ------------------------------------------------------------------------------
 
-  private onReply(code: number, text: string): void {
+  private onReply(code: number, parser: ReplyParser): void {
     const what = this.expects.shift();
     const sentAt = this.sentAt.shift();
     if (what === undefined || sentAt === undefined) return; // a reply to nothing: ignore it
     const run = this.run;
+    const ok = code >= 200 && code < 300;
+    // Decoding text costs a string: only where it is shown, parsed or kept.
+    const expected = ok || (what === Expect.Data && code === 354);
+    const text = !expected || what === Expect.Dot || what === Expect.Helo || run.options.verbose > 0 ? parser.replyText() : '';
     if (run.options.verbose > 0) run.log.info(`<<< ${code} ${text}`);
     run.histograms.record(STAGE[what] as never, performance.now() - sentAt);
-    const ok = code >= 200 && code < 300;
     const closing = code === 421 || code === 521;
     switch (what) {
       case Expect.Banner:
