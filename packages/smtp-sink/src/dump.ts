@@ -78,7 +78,7 @@ function openExclusive(base: string): { fd: number; path: string; id: string } {
 export class DumpWriter {
   private fd = -1;
   private path = '';
-  private readonly out = Buffer.allocUnsafe(FLUSH_AT + 1024);
+  private readonly out = Buffer.allocUnsafe(FLUSH_AT);
   private used = 0;
   /** The C sink's data state: 0 in a line, 1 after CR, 2 after CR LF, 3 after CR LF '.', 4 then CR. */
   private state = 2;
@@ -145,35 +145,56 @@ export class DumpWriter {
     this.used += bytes.length;
   }
 
-  /** Message bytes as received (terminator included): CRs and line-leading dots removed. */
-  write(chunk: Uint8Array, start: number, end: number): void {
+  /**
+   * Message bytes as received (terminator included), with CRs and line-leading dots removed
+   * as the C sink does. Runs between CRs are copied natively; bytes are looked at one by one
+   * only around a CR and at the start of a line.
+   */
+  write(chunk: Buffer, start: number, end: number): void {
     if (this.fd < 0 || this.failed) return;
-    const out = this.out;
-    let used = this.used;
     let state = this.state;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    while (i < end) {
       const b = chunk[i];
       if (b === CR) {
         state = state === 3 ? 4 : 1;
+        i++;
         continue;
       }
-      if (b === LF) {
-        state = state === 1 || state === 4 ? 2 : 0;
-      } else if (b === DOT && state === 2) {
+      if (b === LF && (state === 1 || state === 4)) {
+        this.put(LF);
+        state = 2;
+        i++;
+        continue;
+      }
+      if (b === DOT && state === 2) {
         state = 3;
+        i++;
         continue;
-      } else {
-        state = 0;
       }
-      out[used++] = b;
-      if (used >= FLUSH_AT) {
-        this.used = used;
-        this.flush();
-        used = 0;
-      }
+      // A run with no CR in it: copied as it is (a bare LF inside does not start a line).
+      let stop = chunk.indexOf(CR, i);
+      if (stop < 0 || stop > end) stop = end;
+      this.copy(chunk, i, stop);
+      state = 0;
+      i = stop;
     }
-    this.used = used;
     this.state = state;
+  }
+
+  private put(byte: number): void {
+    if (this.used >= FLUSH_AT) this.flush();
+    this.out[this.used++] = byte;
+  }
+
+  private copy(chunk: Buffer, from: number, to: number): void {
+    while (from < to) {
+      if (this.used >= FLUSH_AT) this.flush();
+      const n = Math.min(to - from, FLUSH_AT - this.used);
+      chunk.copy(this.out, this.used, from, from + n);
+      this.used += n;
+      from += n;
+    }
   }
 
   private flush(): void {

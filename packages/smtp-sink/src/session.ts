@@ -452,9 +452,12 @@ export class SinkSession {
     const out = this.out;
     this.out = '';
     this.mode = Mode.Closed;
-    this.socket.end(out);
+    // Once the last reply is handed to the kernel the session is over: closing now spares
+    // the reset a client like smtp-source sends back (SO_LINGER 0) and its error object.
+    const socket = this.socket;
+    socket.end(out, () => socket.destroy());
     // A client that never reads must not keep us waiting for the FIN to drain.
-    this.socket.setTimeout(this.ctx.options.timeoutSeconds * 1000);
+    socket.setTimeout(this.ctx.options.timeoutSeconds * 1000);
   }
 
   private onTimeout(): void {
