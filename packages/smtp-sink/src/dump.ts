@@ -47,6 +47,8 @@ export interface Envelope {
 export type DumpFailure = (message: string) => void;
 
 const dateCache = new SecondCache(mailDate);
+/** Templates expand to the same path for a whole second: expand once per second. */
+const expansions = new Map<string, SecondCache>();
 
 function randomHex(): string {
   return ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, '0');
@@ -90,8 +92,14 @@ export class DumpWriter {
   ) {}
 
   private resolve(template: string, startedAt: number): string {
-    const expanded = strftime(template, new Date(startedAt));
-    return this.settings.root !== undefined ? join(this.settings.root, expanded) : expanded;
+    const root = this.settings.root;
+    const key = `${root ?? ''}\0${template}`;
+    let cache = expansions.get(key);
+    if (cache === undefined) {
+      cache = new SecondCache((d) => (root !== undefined ? join(root, strftime(template, d)) : strftime(template, d)));
+      expansions.set(key, cache);
+    }
+    return cache.get(startedAt);
   }
 
   /** Opens the file when DATA is accepted and writes the header block. */
