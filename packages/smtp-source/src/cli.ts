@@ -35,7 +35,8 @@ async function main(): Promise<number> {
 
   const result = await done;
   stopBar?.();
-  if (cli.counter) process.stdout.write('\n');
+  // As the original: the counter line is ended at a normal exit, not at a fatal one.
+  if (cli.counter && result.fatal === undefined) process.stdout.write('\n');
   if (result.fatal !== undefined) process.stderr.write(log.line('fatal', result.fatal));
   if (cli.json !== undefined) {
     const text = JSON.stringify(result, null, 2) + '\n';

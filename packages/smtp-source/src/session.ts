@@ -39,6 +39,9 @@ interface Transaction {
   queueId: string | undefined;
   lmtp: { code: number; reply: string; queueId?: string }[] | undefined;
   mailFailed: boolean;
+  /** The last unexpected reply in this transaction, for the journal. */
+  errorCode: number;
+  errorText: string;
 }
 
 export class SourceSession {
@@ -47,7 +50,12 @@ export class SourceSession {
   private readonly expects: Expect[] = [];
   private readonly sentAt: number[] = [];
   private readonly parser: ReplyParser;
+  /** The message whose envelope (MAIL, RCPT, DATA) is under way. */
   private txn: Transaction | undefined;
+  /** The message whose end-of-data reply is awaited (with pipelining, beside the next txn). */
+  private finishing: Transaction | undefined;
+  /** With pipelining and no -d, QUIT went out right behind the last ".". */
+  private quitQueued = false;
   private pipelining = false;
   private connectFailuresLeft: number;
   private ended = false;
@@ -176,6 +184,8 @@ export class SourceSession {
       queueId: undefined,
       lmtp: run.options.lmtp ? [] : undefined,
       mailFailed: false,
+      errorCode: 0,
+      errorText: '',
     };
     if (this.pipelining) {
       // One write for the whole envelope and DATA; replies are sorted out in order.
@@ -204,7 +214,10 @@ export class SourceSession {
 
   private sendMessage(): void {
     const run = this.run;
+    const o = run.options;
     const t = this.txn!;
+    this.txn = undefined;
+    this.finishing = t;
     const socket = this.socket!;
     const headers = run.headersFor(t.seq, this.id);
     // Headers, body and "." in one writev: separate small writes stall on Nagle/delayed ACK.
@@ -212,13 +225,27 @@ export class SourceSession {
     if (headers !== undefined) socket.write(headers);
     socket.write(run.body);
     socket.write(END_OF_DATA);
-    socket.uncork();
-    if (run.options.verbose > 0) run.log.info('.');
-    const replies = run.options.lmtp ? t.accepted : 1;
+    if (o.verbose > 0) run.log.info('.');
+    const replies = o.lmtp ? t.accepted : 1;
     for (let i = 0; i < replies; i++) this.expect(Expect.Dot);
     run.counters.messagesSent++;
     run.counters.bytesSent += (headers?.length ?? 0) + run.body.length;
     run.dotSent();
+    if (this.pipelining) {
+      // Message content starts a new command group (RFC 2920), so what comes next rides
+      // along: the next message's envelope with -d (when no wait is asked for), else QUIT.
+      if (o.reuseConnection && o.waitSeconds === 0 && o.randomWaitSeconds === 0) {
+        const seq = run.claim();
+        if (seq !== 0) {
+          this.pendingSeq = seq;
+          this.beginTransaction();
+        }
+      } else if (!o.reuseConnection) {
+        this.quitQueued = true;
+        this.send('QUIT', Expect.Quit);
+      }
+    }
+    socket.uncork();
   }
 
   private quit(): void {
@@ -290,6 +317,8 @@ export class SourceSession {
         }
         if (t.accepted === 0) {
           // Pipelined DATA accepted with no recipient: end it empty, as RFC 2920 asks.
+          this.txn = undefined;
+          this.finishing = t;
           this.expect(Expect.Dot);
           this.socket!.write(END_OF_DATA);
           return;
@@ -298,7 +327,7 @@ export class SourceSession {
         return;
       }
       case Expect.Dot: {
-        const t = this.txn!;
+        const t = this.finishing!;
         t.dotReplies++;
         if (t.dotReplies === 1) {
           t.firstCode = code;
@@ -311,9 +340,12 @@ export class SourceSession {
           t.dotRejected = true;
           if (t.accepted > 0 && !this.problem('dot', 'end of data rejected', code, text)) return;
         }
-        if (this.expects.length > 0 && this.expects[0] === Expect.Dot) return;
-        this.messageDone(t.accepted > 0 ? (t.dotRejected ? 'rejected' : 'accepted') : 'rejected');
+        if (!closing && this.expects.length > 0 && this.expects[0] === Expect.Dot) return;
+        this.finishing = undefined;
+        this.messageDone(t, t.accepted > 0 ? (t.dotRejected ? 'rejected' : 'accepted') : 'rejected');
         if (closing) return this.abandon();
+        // With pipelining the next envelope or the QUIT is already on its way.
+        if (this.txn !== undefined || this.quitQueued) return;
         return this.next();
       }
       case Expect.Rset:
@@ -321,7 +353,8 @@ export class SourceSession {
           if (!this.problem('rset', 'rset rejected', code, text)) return;
           if (closing) return this.abandon();
         }
-        if (this.txn !== undefined) this.messageDone('rejected');
+        if (this.txn !== undefined) this.messageDone(this.txn, 'rejected');
+        this.txn = undefined;
         return this.next();
       case Expect.Quit:
         this.closeConnection();
@@ -335,11 +368,16 @@ export class SourceSession {
    */
   private problem(stage: Stage, what: string, code: number, text: string): boolean {
     const run = this.run;
+    const t = stage === 'dot' ? this.finishing : this.txn;
+    if (t !== undefined && t.errorCode === 0) {
+      t.errorCode = code;
+      t.errorText = text;
+    }
     run.counters.reject(stage, code);
     if (code === 421 || code === 521) run.counters.serverClosed++;
     const message = `${what}: ${code} ${printableString(text)}`;
     if (!run.options.allowReject) {
-      if (this.txn !== undefined) this.messageDone('rejected', code, text);
+      this.endAll('rejected', code, text);
       run.fatal(message);
       return false;
     }
@@ -347,10 +385,18 @@ export class SourceSession {
     return true;
   }
 
-  private messageDone(status: 'accepted' | 'rejected' | 'failed', code?: number, text?: string): void {
-    const t = this.txn;
-    if (t === undefined) return;
+  /** Ends every message this session has under way, and any it had claimed. */
+  private endAll(status: 'rejected' | 'failed', code?: number, text?: string): void {
+    const finishing = this.finishing;
+    const txn = this.txn;
+    this.finishing = undefined;
     this.txn = undefined;
+    if (finishing !== undefined) this.messageDone(finishing, status, code, text);
+    if (txn !== undefined) this.messageDone(txn, status, code, text);
+    this.dropPending();
+  }
+
+  private messageDone(t: Transaction, status: 'accepted' | 'rejected' | 'failed', code?: number, text?: string): void {
     const run = this.run;
     const now = performance.now();
     if (status === 'accepted') {
@@ -361,7 +407,9 @@ export class SourceSession {
     } else {
       run.counters.messagesFailed++;
     }
-    run.messageEnded(this.id, t, status, code ?? t.firstCode, text ?? t.firstText, now);
+    // The reply that tells the message's fate: the end-of-data one, or what refused it first.
+    const refused = status !== 'accepted' && t.errorCode !== 0;
+    run.messageEnded(this.id, t, status, code ?? (refused ? t.errorCode : t.firstCode), text ?? (refused ? t.errorText : t.firstText), now);
   }
 
   /** After a message: with -d wait and go on on this connection, else QUIT first. */
@@ -383,8 +431,7 @@ export class SourceSession {
 
   /** 421/521 with -A: drop the connection; the next message starts on a new one. */
   private abandon(): void {
-    if (this.txn !== undefined) this.messageDone('rejected');
-    this.dropPending();
+    this.endAll('rejected');
     this.closeConnection();
     this.run.afterMessageWait(() => this.start());
   }
@@ -394,10 +441,13 @@ export class SourceSession {
     this.socket = undefined;
     this.connected = false;
     this.pipelining = false;
+    this.quitQueued = false;
     this.expects.length = 0;
     this.sentAt.length = 0;
     // SO_LINGER 0, as the C program: a reset, so new-connection runs leave no TIME_WAIT.
-    if (socket !== undefined && !socket.destroyed) socket.resetAndDestroy();
+    if (socket === undefined || socket.destroyed) return;
+    if (this.run.endpoint.kind === 'inet') socket.resetAndDestroy();
+    else socket.destroy(); // a unix socket has no reset
   }
 
   // ---- failures -----------------------------------------------------------------------------
@@ -427,6 +477,7 @@ export class SourceSession {
     this.socket = undefined;
     this.connected = false;
     this.pipelining = false;
+    this.quitQueued = false;
     this.expects.length = 0;
     this.sentAt.length = 0;
     if (quitOnly) {
@@ -434,7 +485,7 @@ export class SourceSession {
       this.afterQuit();
       return;
     }
-    if (!waiting && this.txn === undefined) return; // closed while we were idle: reconnect on demand
+    if (!waiting && this.txn === undefined && this.finishing === undefined) return; // idle: reconnect on demand
     this.run.counters.lostConnections++;
     this.failed(`lost connection while ${context}`);
   }
@@ -451,8 +502,7 @@ export class SourceSession {
 
   /** A broken connection: fatal without -A; with -A counted, and the session carries on. */
   private failed(message: string): void {
-    if (this.txn !== undefined) this.messageDone('failed', 0, message);
-    this.dropPending();
+    this.endAll('failed', 0, message);
     if (!this.run.options.allowReject) {
       this.run.fatal(message);
       return;
@@ -474,14 +524,13 @@ export class SourceSession {
 
   /** Ends the session now (the run is stopping). */
   stop(): void {
-    if (this.txn !== undefined) this.messageDone('failed', 0, 'stopped');
-    this.dropPending();
+    this.endAll('failed', 0, 'stopped');
     this.finish();
   }
 
   /** True while only a QUIT is outstanding or the session is between messages. */
   get idle(): boolean {
-    return this.txn === undefined && this.pendingSeq === 0;
+    return this.txn === undefined && this.finishing === undefined && this.pendingSeq === 0;
   }
 }
 
