@@ -82,6 +82,7 @@ describe('queue ids in end-of-data replies', () => {
     ['OK id=1tEZ0c-0004Sl-2V', '1tEZ0c-0004Sl-2V'],
     ['2.0.0 4AQ8e1xT012345 Message accepted for delivery', '4AQ8e1xT012345'],
     ['2.0.0 <u@example> 5nqVLpQkR2cfAQAAn4TQvw Saved', '5nqVLpQkR2cfAQAAn4TQvw'],
+    ['2.0.0 <2d@lmtp.example> YOyAN0RJCWv2AwAAg+zDdQ:R2 Saved', 'YOyAN0RJCWv2AwAAg+zDdQ:R2'],
     ['2.6.0 <id@host> [InternalId=1234] Queued mail for delivery', '1234'],
   ])('%s -> %s', (text, id) => {
     expect(parseQueueId(text)).toBe(id);
