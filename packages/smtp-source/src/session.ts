@@ -161,8 +161,13 @@ export class SourceSession {
       this.beginTransaction();
       return;
     }
-    const verb = o.lmtp ? 'LHLO' : o.pipelining ? 'EHLO' : 'HELO';
-    this.send(`${verb} ${this.run.myHostname}`, Expect.Helo);
+    this.send(`${this.greetingVerb} ${this.run.myHostname}`, Expect.Helo);
+  }
+
+  /** LHLO in LMTP; EHLO when pipelining is wanted; HELO otherwise, as the original. */
+  private get greetingVerb(): string {
+    const o = this.run.options;
+    return o.lmtp ? 'LHLO' : o.pipelining ? 'EHLO' : 'HELO';
   }
 
   private beginTransaction(): void {
@@ -272,9 +277,8 @@ export class SourceSession {
         this.greet();
         return;
       case Expect.Helo: {
-        const verb = run.options.lmtp ? 'LHLO' : this.run.options.pipelining ? 'EHLO' : 'HELO';
         if (!ok) {
-          if (!this.problem('helo', `${verb} rejected`, code, text)) return;
+          if (!this.problem('helo', `${this.greetingVerb} rejected`, code, text)) return;
           if (closing) return this.abandon();
         } else if (run.options.pipelining) {
           this.pipelining = /(^|\n)PIPELINING(\s|$)/i.test(text);
@@ -457,7 +461,7 @@ export class SourceSession {
       case Expect.Banner:
         return 'reading server greeting';
       case Expect.Helo:
-        return `sending ${this.run.options.lmtp ? 'LHLO' : this.run.options.pipelining ? 'EHLO' : 'HELO'}`;
+        return `sending ${this.greetingVerb}`;
       case Expect.Mail:
         return 'sending sender';
       case Expect.Rcpt:
@@ -474,12 +478,7 @@ export class SourceSession {
     const waiting = this.expects.length > 0;
     const quitOnly = this.expects[0] === Expect.Quit;
     const context = this.context();
-    this.socket = undefined;
-    this.connected = false;
-    this.pipelining = false;
-    this.quitQueued = false;
-    this.expects.length = 0;
-    this.sentAt.length = 0;
+    this.closeConnection();
     if (quitOnly) {
       // The server hung up instead of answering QUIT: everything was already said.
       this.afterQuit();
