@@ -104,13 +104,17 @@ export class RawClient {
 }
 
 /**
- * The path of a peer program, or undefined. Outside CI a missing peer skips its tests; in CI
- * (CI=true) a missing peer is a failure, since .ci/run installs them all.
+ * The path of a peer program, or undefined. Our own bins (node_modules/.bin, which pnpm puts
+ * first on PATH and which hold an smtp-sink and an smtp-source of ours) never count as a
+ * peer. Outside CI a missing peer skips its tests; in CI (CI=true) a missing peer is a
+ * failure, since .ci/run installs them all.
  */
 export function peer(name: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${name} || ls /usr/sbin/${name} 2>/dev/null`], { encoding: 'utf8' });
-  const path = r.stdout.trim().split('\n')[0];
-  if (path && existsSync(path)) return path;
+  const dirs = (process.env.PATH ?? '').split(':').filter((d) => d !== '' && !d.includes('node_modules'));
+  for (const dir of [...dirs, '/usr/sbin', '/usr/local/sbin']) {
+    const path = join(dir, name);
+    if (existsSync(path)) return path;
+  }
   if (process.env.CI) throw new Error(`peer "${name}" is not installed; .ci/run should have installed it`);
   return undefined;
 }

@@ -30,7 +30,6 @@ export interface MessageEvent {
 interface EndedTransaction {
   seq: number;
   startMs: number;
-  startWall: number;
   recipients: string[];
   queueId: string | undefined;
   lmtp: { code: number; reply: string; queueId?: string }[] | undefined;
@@ -194,7 +193,9 @@ export class SourceRun extends EventEmitter {
         session,
         messageId: this.headers?.messageId(t.seq, session, Math.max(0, this.options.messages - t.seq)),
         trackingId: this.headers !== undefined && this.options.trackingHeaders ? `${this.runId}.${t.seq}` : undefined,
-        start: new Date(t.startWall).toISOString(),
+        // Both times from the monotonic clock, anchored once: wall-clock steps cannot make a
+        // message end before it started.
+        start: new Date(this.startedWall + (t.startMs - this.startedMs)).toISOString(),
         startMs: round3(t.startMs - this.startedMs),
         end: new Date(this.startedWall + (nowMs - this.startedMs)).toISOString(),
         endMs: round3(nowMs - this.startedMs),

@@ -28,7 +28,6 @@ const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset',
 interface Transaction {
   seq: number;
   startMs: number;
-  startWall: number;
   recipients: string[];
   accepted: number;
   rejected: number;
@@ -178,7 +177,6 @@ export class SourceSession {
     this.txn = {
       seq,
       startMs: performance.now(),
-      startWall: Date.now(),
       recipients,
       accepted: 0,
       rejected: 0,
@@ -347,7 +345,10 @@ export class SourceSession {
         if (!closing && this.expects.length > 0 && this.expects[0] === Expect.Dot) return;
         this.finishing = undefined;
         this.messageDone(t, t.accepted > 0 ? (t.dotRejected ? 'rejected' : 'accepted') : 'rejected');
-        if (closing) return this.abandon();
+        if (closing) {
+          this.failPipelinedEnvelope();
+          return this.abandon();
+        }
         // With pipelining the next envelope or the QUIT is already on its way.
         if (this.txn !== undefined || this.quitQueued) return;
         return this.next();
@@ -389,15 +390,30 @@ export class SourceSession {
     return true;
   }
 
-  /** Ends every message this session has under way, and any it had claimed. */
+  /**
+   * Ends every message this session has under way, and any it had claimed. The reply (or
+   * failure) belongs to the oldest one; an envelope pipelined behind it never got an answer
+   * of its own, so it failed rather than was rejected.
+   */
   private endAll(status: 'rejected' | 'failed', code?: number, text?: string): void {
     const finishing = this.finishing;
     const txn = this.txn;
     this.finishing = undefined;
-    this.txn = undefined;
-    if (finishing !== undefined) this.messageDone(finishing, status, code, text);
-    if (txn !== undefined) this.messageDone(txn, status, code, text);
+    if (finishing !== undefined) {
+      this.messageDone(finishing, status, code, text);
+      this.failPipelinedEnvelope();
+    } else if (txn !== undefined) {
+      this.txn = undefined;
+      this.messageDone(txn, status, code, text);
+    }
     this.dropPending();
+  }
+
+  /** The next message's envelope, sent behind a "." whose reply ended the session. */
+  private failPipelinedEnvelope(): void {
+    const txn = this.txn;
+    this.txn = undefined;
+    if (txn !== undefined) this.messageDone(txn, 'failed', 0, 'connection closed before its envelope was answered');
   }
 
   private messageDone(t: Transaction, status: 'accepted' | 'rejected' | 'failed', code?: number, text?: string): void {
