@@ -15,16 +15,17 @@
 //                                 [--no-warmup] [--warmup N] [--out FILE] [--dump-root DIR]
 //
 // Plain Node ESM, no dependencies. Build the workspace first: npx tsc -b packages/*
-import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem, loadavg, release, hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  root, setProgName, die, note, positiveInt, nonNegativeInt, splitFlag, childCpuSeconds, sleep, spawnWithFiles, track,
+  tempDirs, SinkProc, round, median, fmtRate, fmtMiB, textTable, markdownTable, distHash, pick, clkTck, machineMeta,
+  finishMeta, writeResults,
+} from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
+setProgName('sink-vs-c');
 
 // ---- command line -------------------------------------------------------------------------
 
@@ -66,7 +67,7 @@ function parseArgs(argv) {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = splitFlag(arg);
     const value = () => {
       if (inline !== undefined) return inline;
       if (i + 1 >= argv.length) die(`${flag} needs a value`);
@@ -111,24 +112,6 @@ function defaultDumpRoot() {
   }
 }
 
-function positiveInt(flag, s) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n <= 0) die(`${flag}: not a positive integer: ${s}`);
-  return n;
-}
-function nonNegativeInt(flag, s) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) die(`${flag}: not a non-negative integer: ${s}`);
-  return n;
-}
-function die(msg) {
-  process.stderr.write(`sink-vs-c: ${msg}\n`);
-  process.exit(2);
-}
-function note(msg) {
-  process.stderr.write(`sink-vs-c: ${msg}\n`);
-}
-
 // ---- configurations -----------------------------------------------------------------------
 // sinkArgs: extra flags for both sinks; "{dump}" is replaced with a fresh per-sink dump
 // template (<tmpdir>/%Y%m%d%H/%M.). sourceArgs: smtp-source flags before -m; m: messages.
@@ -143,167 +126,6 @@ const CONFIGS = [
   // Not in the default set: 1000 sessions with dumps on (per-session dump buffers).
   { id: '7', name: 'memory + dump: -d -s 1000, sink -m 1000 -d dump', sinkArgs: ['-m', '1000', '-d', '{dump}'], sourceArgs: ['-d', '-s', '1000', '-l', '5120'], m: 20000, fullM: 50000, memory: true, dump: true, extra: true },
 ];
-
-// ---- /proc helpers ------------------------------------------------------------------------
-
-let clkTck = 100;
-try {
-  clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  // getconf missing: Linux's USER_HZ is 100 everywhere we care about.
-}
-
-/** Fields of /proc/<pid>/stat after the "(comm)", 1-based as in proc(5). */
-function statFields(pid) {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state).
-  return (n) => Number(rest[n - 3]);
-}
-/** utime+stime of a process (all its threads), in seconds. */
-function cpuSeconds(pid) {
-  const f = statFields(pid);
-  return (f(14) + f(15)) / clkTck;
-}
-/** cutime+cstime of this process: CPU of the children we have waited for, in seconds. */
-function childCpuSeconds() {
-  const f = statFields('self');
-  return (f(16) + f(17)) / clkTck;
-}
-function statusKb(pid, key) {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'));
-  return m ? Number(m[1]) : NaN;
-}
-
-/** Is something listening on 127.0.0.1:port (per /proc/net/tcp)? */
-function listening(port) {
-  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === want && f[3] === '0A') return true;
-  }
-  return false;
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---- sinks --------------------------------------------------------------------------------
-
-const asRoot = process.geteuid?.() === 0;
-const userArgs = asRoot ? ['-u', 'root'] : [];
-// Both programs need ~1000 descriptors for config 6; raise the soft limit if we may.
-const RAISE_NOFILE = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true; exec "$0" "$@"';
-
-function spawnWithFiles(cmd, args, opts) {
-  return spawn('/bin/sh', ['-c', RAISE_NOFILE, cmd, ...args], opts);
-}
-
-/** Every child we started and have not seen exit, plus temp dirs: cleaned up on SIGINT/SIGTERM. */
-const live = new Set();
-const tempDirs = new Set();
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-    process.stderr.write(`sink-vs-c: ${sig}: stopped ${live.size} child process(es), removed temp dirs\n`);
-    process.exit(130);
-  });
-}
-function track(child) {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
-
-class SinkProc {
-  constructor(kind, label) {
-    this.kind = kind;
-    this.label = label;
-    this.stderr = '';
-    this.exited = null;
-  }
-
-  async start(a, extraArgs, dumpDir, jsonFile) {
-    const args = extraArgs.map((s) => (s === '{dump}' ? join(dumpDir, '%Y%m%d%H/%M.') : s));
-    if (this.kind === 'c') {
-      this.port = await freePort();
-      this.argv = [a.cSink, ...userArgs, ...args, `127.0.0.1:${this.port}`, '1000'];
-    } else {
-      this.argv = [process.execPath, a.ourSink, ...userArgs, ...args, '--json', jsonFile, '127.0.0.1:0', '1000'];
-    }
-    this.child = track(spawnWithFiles(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }));
-    this.pid = this.child.pid; // sh execs the sink, so the PID is the sink's
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (d) => {
-      if (this.stderr.length < 100000) this.stderr += d;
-    });
-    this.exitedP = new Promise((r) => this.child.once('exit', (code, signal) => r((this.exited = { code, signal }))));
-    const deadline = Date.now() + 10000;
-    for (;;) {
-      if (this.exited) throw new Error(`${this.label} exited at start (${JSON.stringify(this.exited)}): ${this.stderr.trim()}`);
-      if (this.kind === 'c' && listening(this.port)) break;
-      if (this.kind === 'ours') {
-        const m = this.stderr.match(/listening on 127\.0\.0\.1:(\d+)/);
-        if (m) {
-          this.port = Number(m[1]);
-          break;
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`${this.label} did not start listening: ${this.stderr.trim()}`);
-      await sleep(20);
-    }
-    // The PID must be the sink itself, not the shell (exec happened before it listened).
-    const comm = readFileSync(`/proc/${this.pid}/comm`, 'utf8').trim();
-    if (comm === 'sh') throw new Error(`${this.label}: PID ${this.pid} is still the shell`);
-    this.idleRssKb = statusKb(this.pid, 'VmRSS');
-    // Others may rebuild dist/ while we run: note which build each of our sinks loaded.
-    if (this.kind === 'ours') this.build = distHash(a.ourSink);
-    return this;
-  }
-
-  cpu() {
-    return cpuSeconds(this.pid);
-  }
-  hwmKb() {
-    return statusKb(this.pid, 'VmHWM');
-  }
-
-  async stop() {
-    if (this.exited) return this.exited;
-    try {
-      process.kill(this.pid, 'SIGTERM');
-    } catch {
-      // Already gone.
-    }
-    const t = setTimeout(() => {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }, 5000);
-    const r = await this.exitedP;
-    clearTimeout(t);
-    return r;
-  }
-}
 
 // ---- one smtp-source run ------------------------------------------------------------------
 
@@ -377,17 +199,6 @@ function settle() {
 
 // ---- statistics and formatting ------------------------------------------------------------
 
-function round(x, digits) {
-  if (!Number.isFinite(x)) return null;
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-function median(xs) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
-  if (v.length === 0) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
 function summarize(runs) {
   const good = runs.filter((r) => r.ok);
   const rates = good.map((r) => r.msgPerS);
@@ -400,9 +211,6 @@ function summarize(runs) {
     sourceCpuS: round(median(good.map((r) => r.sourceCpuS)), 2),
   };
 }
-const fmtRate = (s) => (s.ok === 0 ? 'FAILED' : `${Math.round(s.msgPerS.median)} (${Math.round(s.msgPerS.min)}–${Math.round(s.msgPerS.max)})`);
-const fmtMiB = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)}` : '?');
-
 function tableRows(results) {
   return results.map((r) => {
     const c = r.c.summary;
@@ -423,17 +231,6 @@ function tableRows(results) {
   });
 }
 const HEAD = ['config', '-m', 'C msg/s median (range)', 'ours msg/s median (range)', 'ours/C', 'sink CPU s/run C / ours', 'sink CPU µs/msg C / ours', 'peak RSS MiB C / ours'];
-
-function textTable(rows) {
-  const all = [HEAD, ...rows];
-  const w = HEAD.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
-  const line = (r) => r.map((c, i) => c + ' '.repeat(w[i] - [...c].length)).join('  ');
-  return [line(HEAD), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n') + '\n';
-}
-function markdownTable(rows) {
-  const esc = (s) => s.replace(/\|/g, '\\|');
-  return [`| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + '\n';
-}
 
 // ---- main ---------------------------------------------------------------------------------
 
@@ -518,32 +315,6 @@ async function runConfig(a, cfg, m) {
   return result;
 }
 
-/** The commit and whether packages/ has uncommitted changes: results belong to a build. */
-function gitInfo() {
-  try {
-    const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'packages'], { encoding: 'utf8' }).trim();
-    return { commit, packagesDirty: dirty !== '' };
-  } catch {
-    return undefined;
-  }
-}
-/** A short hash of the compiled JavaScript of our sink and core, to tell builds apart. */
-function distHash(cli) {
-  const h = createHash('sha256');
-  for (const dir of [dirname(cli), join(root, 'packages/core/dist')]) {
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) h.update(f).update(readFileSync(join(dir, f)));
-  }
-  return h.digest('hex').slice(0, 12);
-}
-
-function pick(o, keys) {
-  const r = {};
-  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
-  return r;
-}
-
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.list) {
@@ -558,21 +329,7 @@ async function main() {
 
   const started = new Date();
   const meta = {
-    started: started.toISOString(),
-    host: hostname(),
-    kernel: release(),
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memTotalMiB: Math.round(totalmem() / 1048576),
-    node: process.version,
-    postfix: (() => {
-      try {
-        return execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'postfix'], { encoding: 'utf8' });
-      } catch {
-        return undefined;
-      }
-    })(),
-    git: gitInfo(),
+    ...machineMeta(started),
     ourSinkBuild: distHash(a.ourSink),
     clkTck,
     reps: a.reps,
@@ -594,14 +351,12 @@ async function main() {
       results.push({ id: cfg.id, name: cfg.name, m, error: err.message, failures: [{ error: err.message }] });
     }
   }
-  meta.finished = new Date().toISOString();
-  meta.elapsedS = round((Date.now() - started.getTime()) / 1000, 1);
-  meta.loadavgEnd = loadavg().map((x) => round(x, 2));
+  finishMeta(meta, started);
 
   const complete = results.filter((r) => r.c && r.ours);
   const rows = tableRows(complete);
   process.stdout.write(`\nsmtp-sink: C (Postfix ${meta.postfix ?? '?'}) vs ours (node ${meta.node}), ${meta.started}, ${a.reps} rep(s) interleaved, ${meta.cpus} CPU(s)\n\n`);
-  process.stdout.write(a.markdown ? markdownTable(rows) : textTable(rows));
+  process.stdout.write(a.markdown ? markdownTable(HEAD, rows) : textTable(HEAD, rows));
   for (const r of complete) {
     if (r.dumpCheck) {
       process.stdout.write(`config ${r.id}: dump files per run: C ${r.dumpCheck.c.join(', ')}; ours ${r.dumpCheck.ours.join(', ')} (expected ${r.m} each): ${r.dumpCheck.ok ? 'ours OK' : 'ours MISMATCH'}\n`);
@@ -611,10 +366,7 @@ async function main() {
   for (const f of failures) process.stdout.write(`FAILURE config ${f.config}${f.sink ? ` ${f.sink}` : ''}${f.warmup ? ' (warm-up)' : ''}: ${f.error ?? `smtp-source exit ${f.exitCode}${f.signal ? ` signal ${f.signal}` : ''}: ${f.stderr ?? ''}`}\n`);
   process.stdout.write(`elapsed ${meta.elapsedS} s, load ${meta.loadavgStart.join(' ')} -> ${meta.loadavgEnd.join(' ')}\n`);
 
-  const stamp = started.toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
-  const out = a.out ?? join(here, 'results', `sink-vs-c-${stamp}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ meta, results }, null, 2) + '\n');
+  const out = writeResults('sink-vs-c', started, a.out, { meta, results });
   process.stdout.write(`results: ${out}\n`);
   if (failures.length > 0) process.exitCode = 1;
 }
