@@ -5,7 +5,6 @@ import { basename } from 'node:path';
 import { Diagnostics, FatalError } from '@smtpstone/core';
 import { helpText, parseSourceArgs } from './cli-options.js';
 import { startSource } from './engine.js';
-import { showProgress } from './progress.js';
 import { formatResult } from './report.js';
 
 const invoked = basename(process.argv[1] ?? 'smtp-source');
@@ -22,7 +21,8 @@ async function main(): Promise<number> {
   const { run, done } = await startSource(cli.source, { journalPath: cli.journal });
   if (cli.counter) run.on('dot', (n: number) => process.stdout.write(`${n}\r`));
   const useBar = cli.progress ?? (process.stderr.isTTY === true && !cli.counter && !process.env.CI);
-  const stopBar = useBar ? showProgress(run) : undefined;
+  // Loaded only when shown: most runs are piped or in CI.
+  const stopBar = useBar ? (await import('./progress.js')).showProgress(run) : undefined;
 
   let signals = 0;
   const onSignal = (): void => {

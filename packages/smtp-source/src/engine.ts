@@ -108,6 +108,12 @@ export class SourceRun extends EventEmitter {
   }
 
   start(): void {
+    // Reply timeouts: one sweep for all sessions (see SourceSession.checkTimeout).
+    const step = Math.min(1000, Math.max(50, (this.options.timeoutSeconds * 1000) / 10));
+    this.sweep = setInterval(() => {
+      const now = performance.now();
+      for (const s of this.sessions) s.checkTimeout(now);
+    }, step);
     const n = this.options.durationMs !== undefined ? this.options.sessions : Math.min(this.options.sessions, this.options.messages);
     for (let i = 1; i <= n; i++) this.sessions.add(new SourceSession(i, this));
     for (const s of [...this.sessions]) s.start();
@@ -143,6 +149,21 @@ export class SourceRun extends EventEmitter {
 
   headersFor(seq: number, session: number): Buffer | undefined {
     return this.headers?.build(seq, session, Math.max(0, this.options.messages - seq));
+  }
+
+  private readonly commandCache = new Map<string, Buffer>();
+
+  /**
+   * A command line as bytes with its CR LF. MAIL, DATA, QUIT and unnumbered RCPTs repeat for
+   * every message, so they are encoded once; numbered recipients (-N) are not kept.
+   */
+  commandBytes(line: string): Buffer {
+    let bytes = this.commandCache.get(line);
+    if (bytes === undefined) {
+      bytes = Buffer.from(line + '\r\n', 'utf8');
+      if (this.commandCache.size < 64) this.commandCache.set(line, bytes);
+    }
+    return bytes;
   }
 
   /** -c: the C program counts "." sent, before its reply. */
@@ -246,10 +267,12 @@ export class SourceRun extends EventEmitter {
   }
 
   private finished = false;
+  private sweep: NodeJS.Timeout | undefined;
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    clearInterval(this.sweep);
     this.endedMs = performance.now();
     const result = this.result();
     const close = this.journal?.close() ?? Promise.resolve();

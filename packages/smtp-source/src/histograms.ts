@@ -1,21 +1,21 @@
 // Latency per protocol phase, in HDR histograms (microseconds), so that percentiles are
 // exact to 3 significant digits and runs can be merged later from the encoded form.
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type { Histogram } from 'hdr-histogram-js';
+
+// hdr-histogram-js's index also loads its WebAssembly build and the compression code; the
+// two files we need load in a third of the time, and the encoder only when a run ends.
+const require = createRequire(import.meta.url);
+const { default: Int32Histogram } = require('hdr-histogram-js/dist/Int32Histogram.js') as typeof import('hdr-histogram-js/dist/Int32Histogram.js');
+const encode = (h: Histogram): string =>
+  (require('hdr-histogram-js/dist/encoding.js') as typeof import('hdr-histogram-js/dist/encoding.js')).encodeIntoCompressedBase64(h);
 
 export const PHASES = ['connect', 'banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'message'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
-export const PERCENTILES = [50, 90, 99, 99.9] as const;
-
-export function newHistogram(): hdr.Histogram {
-  return hdr.build({
-    bitBucketSize: 64,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
+/** Microseconds from 1 to an hour, 3 significant digits. */
+export function newHistogram(): Histogram {
+  return new Int32Histogram(1, 3_600_000_000, 3);
 }
 
 export interface PhaseSummary {
@@ -35,7 +35,7 @@ export interface PhaseSummary {
 const us = (v: number): number => Math.round(v) / 1000;
 
 export class PhaseHistograms {
-  readonly byPhase = new Map<PhaseName, hdr.Histogram>(PHASES.map((p) => [p, newHistogram()]));
+  readonly byPhase = new Map<PhaseName, Histogram>(PHASES.map((p) => [p, newHistogram()]));
 
   /** Records a latency given in milliseconds (performance.now() differences). */
   record(phase: PhaseName, ms: number): void {
@@ -54,7 +54,7 @@ export class PhaseHistograms {
         p99: us(h.getValueAtPercentile(99)),
         p999: us(h.getValueAtPercentile(99.9)),
         max: us(h.maxValue),
-        encoded: hdr.encodeIntoCompressedBase64(h),
+        encoded: encode(h),
       };
     }
     return out;

@@ -60,6 +60,9 @@ export class SourceSession {
   private ended = false;
   /** A message claimed before its transaction could begin (while connecting). */
   private pendingSeq = 0;
+  /** When we last sent a command or heard from the server (performance.now()). */
+  private lastActivity = 0;
+  private readBuffer: Buffer | undefined;
 
   constructor(
     readonly id: number,
@@ -97,7 +100,17 @@ export class SourceSession {
     const run = this.run;
     const ep = run.endpoint;
     const started = performance.now();
-    const socket = ep.kind === 'unix' ? connect(ep.path) : connect({ host: ep.host, port: ep.port });
+    // Replies land in one buffer of this session's, handed straight to the parser: no
+    // Buffer per read and no stream machinery on the way in.
+    const onread = {
+      buffer: (this.readBuffer ??= Buffer.allocUnsafe(16 * 1024)),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        this.lastActivity = performance.now();
+        this.parser.push(buf, 0, n);
+        return true;
+      },
+    };
+    const socket = ep.kind === 'unix' ? connect({ path: ep.path, onread }) : connect({ host: ep.host, port: ep.port, onread });
     this.socket = socket;
     socket.setNoDelay(true);
     let settled = false;
@@ -109,9 +122,7 @@ export class SourceSession {
       run.histograms.record('connect', performance.now() - started);
       this.parser.reset();
       this.expect(Expect.Banner);
-      this.armTimeout();
     });
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!settled) {
         settled = true;
@@ -123,7 +134,6 @@ export class SourceSession {
     socket.on('close', () => {
       if (settled && this.socket === socket) this.onClose();
     });
-    socket.on('timeout', () => this.onTimeout());
   }
 
   private connectFailed(err: NodeJS.ErrnoException): void {
@@ -144,15 +154,19 @@ export class SourceSession {
   // ---- commands -----------------------------------------------------------------------------
 
   private expect(what: Expect): void {
+    const now = performance.now();
     this.expects.push(what);
-    this.sentAt.push(performance.now());
+    this.sentAt.push(now);
+    this.lastActivity = now;
   }
 
+  /** Sends one command line; the run keeps the lines that never change as ready Buffers. */
   private send(line: string, what: Expect): void {
     if (this.run.options.verbose > 0) this.run.log.info(line);
     this.expect(what);
-    this.socket!.write(line + '\r\n');
+    this.socket!.write(this.run.commandBytes(line));
   }
+
 
   private greet(): void {
     const o = this.run.options;
@@ -506,9 +520,6 @@ export class SourceSession {
   }
 
   private onTimeout(): void {
-    // The idle timer runs all the time a connection is open; silence only counts while we
-    // wait for a reply (not while -w keeps an idle -d connection between messages).
-    if (this.expects.length === 0) return;
     this.run.counters.timeouts++;
     const context = this.context();
     this.closeConnection();
@@ -526,8 +537,14 @@ export class SourceSession {
     this.run.afterMessageWait(() => this.start());
   }
 
-  private armTimeout(): void {
-    this.socket?.setTimeout(this.run.options.timeoutSeconds * 1000);
+  /**
+   * Called by the run a few times a second. A socket timer would be re-armed on every read
+   * and write, which costs more than the rest of a command's handling; one sweep does not.
+   */
+  checkTimeout(now: number): void {
+    if (this.connected && this.expects.length > 0 && now - this.lastActivity >= this.run.options.timeoutSeconds * 1000) {
+      this.onTimeout();
+    }
   }
 
   private finish(): void {
