@@ -21,7 +21,8 @@ import { mailDate, strftime, SecondCache } from '@smtpstone/core';
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
-const FLUSH_AT = 64 * 1024;
+// Big enough for a typical message in one write; small enough for a thousand sessions.
+const FLUSH_AT = 16 * 1024;
 
 export interface DumpSettings {
   /** -d template: each message to "<strftime(template)><8 hex digits>". */
