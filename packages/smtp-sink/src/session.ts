@@ -42,6 +42,8 @@ export class SinkSession {
   // The transaction.
   private inTransaction = false;
   private acceptedRecipients = 0;
+  /** DATA was accepted in this transaction: the next "." ends a message, not a stray dot. */
+  private dataSeen = false;
   private proto: 'SMTP' | 'ESMTP' | 'LMTP';
   private heloArgs: string | undefined;
   private mailArgs = '';
@@ -322,8 +324,6 @@ export class SinkSession {
         this.reject(REPLY.unknown);
     }
   }
-
-  private dataSeen = false;
 
   private greeting(line: Buffer, argsStart: number, end: number, proto: 'SMTP' | 'ESMTP' | 'LMTP'): void {
     this.resetTransaction(true);
