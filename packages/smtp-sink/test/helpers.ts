@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { ReplyParser } from '@smtpstone/core';
 import { startSink, type Sink, type SinkOptionsInput } from '../src/index.js';
 
@@ -196,4 +197,19 @@ export async function cliSink(args: string[], endpoint = '127.0.0.1:0', backlog 
       return r;
     },
   };
+}
+
+/** Registers an afterEach that undoes what is pushed on the returned stack, newest first, every one even if another fails. */
+export function teardownStack(): (() => unknown)[] {
+  const undo: (() => unknown)[] = [];
+  afterEach(async () => {
+    while (undo.length > 0) {
+      try {
+        await undo.pop()!();
+      } catch {
+        // Tear down the rest regardless.
+      }
+    }
+  });
+  return undo;
 }

@@ -4,25 +4,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { afterEach } from 'vitest';
 import { join } from 'node:path';
 import type { Sink, SinkOptionsInput, SinkStats } from '../src/index.js';
-import { CLI, cliSink, currentUser, run, tempDir, testSink, type CliSink, type Run } from './helpers.js';
+import { CLI, cliSink, currentUser, run, teardownStack, tempDir, testSink, type CliSink, type Run } from './helpers.js';
 
 export type TestSink = Sink & { logs: string[] };
 
 /** Registers an afterEach that undoes, newest first, everything the returned helpers start. */
 export function resources() {
-  const undo: (() => unknown)[] = [];
-  afterEach(async () => {
-    while (undo.length > 0) {
-      try {
-        await undo.pop()!();
-      } catch {
-        // Tear down the rest regardless.
-      }
-    }
-  });
+  const undo = teardownStack();
   return {
     /** An API sink on 127.0.0.1:0 (or options.listen). */
     async sink(options: Partial<SinkOptionsInput> = {}): Promise<TestSink> {

@@ -8,10 +8,9 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
 import type { SinkOptionsInput } from '../../smtp-sink/src/index.js';
 import { startSource, type RunHooks, type SourceOptionsInput, type SourceResult } from '../src/index.js';
-import { currentUser, peer, run, tempDir, testSink, type Run } from '../../smtp-sink/test/helpers.js';
+import { currentUser, peer, run, teardownStack, tempDir, testSink, type Run } from '../../smtp-sink/test/helpers.js';
 import { lastCounter, type TestSink } from '../../smtp-sink/test/interop-helpers.js';
 
 export { portOf, run, type Run } from '../../smtp-sink/test/helpers.js';
@@ -475,16 +474,7 @@ export function readJournal(path: string): Record<string, unknown>[] {
 
 /** Registers an afterEach that stops, newest first, everything the returned helpers start. */
 export function resources() {
-  const undo: (() => unknown)[] = [];
-  afterEach(async () => {
-    while (undo.length > 0) {
-      try {
-        await undo.pop()!();
-      } catch {
-        // Tear down the rest regardless.
-      }
-    }
-  });
+  const undo = teardownStack();
   return {
     /** The C smtp-sink (see startCSink), killed after the test. */
     async cSink(bin: string, args: string[], opts: { unixPath?: string; backlog?: number } = {}): Promise<CSink> {
