@@ -142,6 +142,16 @@ export function killChild(child, sig) {
  * A sink process: kind 'c' runs a.cSink on a free port it picks; kind 'ours' runs our sink's
  * cli.js (a.ourSink) on port 0 and reads the port it prints.
  */
+/**
+ * The node flags a bin's shebang asks for ("#!/usr/bin/env -S node --flag"), so that a script
+ * run as `node script` gets what `smtp-sink` on PATH (npm's link, pnpm's shim) gets.
+ */
+export function shebangNodeFlags(script) {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0];
+  const m = /^#!.*\bnode\b(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 export class SinkProc {
   constructor(kind, label) {
     this.kind = kind;
@@ -156,7 +166,7 @@ export class SinkProc {
       this.port = await freePort();
       this.argv = [a.cSink, ...userArgs, ...args, `127.0.0.1:${this.port}`, '1000'];
     } else {
-      this.argv = [process.execPath, a.ourSink, ...userArgs, ...args, '--json', jsonFile, '127.0.0.1:0', '1000'];
+      this.argv = [process.execPath, ...shebangNodeFlags(a.ourSink), a.ourSink, ...userArgs, ...args, '--json', jsonFile, '127.0.0.1:0', '1000'];
     }
     this.child = track(spawnWithFiles(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }));
     this.pid = this.child.pid; // sh execs the sink, so the PID is the sink's
