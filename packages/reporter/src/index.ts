@@ -3,3 +3,4 @@
 // build on these (issue 4).
 export * from './sampler/index.js';
 export * from './maillog/index.js';
+export * from './correlate/index.js';

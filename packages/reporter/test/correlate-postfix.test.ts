@@ -1,0 +1,59 @@
+// End to end: smtp-source with a journal into a private Postfix (discard delivery), then the
+// journal correlated with Postfix's own maillog through readMaillog.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSource } from '../../smtp-source/src/index.js';
+import { postfixAvailable, privateDir, startPrivatePostfix, waitUntil, type PrivatePostfix } from '../../smtp-source/test/real-servers.js';
+import { correlate, readJournal, type JournalReadStats } from '../src/correlate/index.js';
+import { readMaillog } from '../src/maillog/index.js';
+
+const available = postfixAvailable();
+
+describe.skipIf(!available)('correlate: smtp-source journal against a real Postfix maillog', () => {
+  let pf: PrivatePostfix;
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = privateDir('correlate-');
+    pf = await startPrivatePostfix();
+  });
+
+  afterAll(async () => {
+    await pf?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('-m 20 -s 2: all 20 found in the log by queue id, all delivered, latencies >= 0, none lost', async () => {
+    const started = Date.now();
+    const journalPath = join(tmp, 'run.jsonl');
+    const result = await runSource(
+      { target: `127.0.0.1:${pf.port}`, myHostname: 'client.example', sender: 'sender@example.com', recipient: 'rcpt@example.net', sessions: 2, messages: 20, timeoutSeconds: 10, writeLog: () => undefined },
+      { journalPath },
+    );
+    expect(result.fatal).toBeUndefined();
+    expect(result.messages.accepted).toBe(20);
+    await waitUntil('20 removed lines in the maillog', () => (readFileSync(pf.maillog, 'utf8').match(/: removed$/gm) ?? []).length >= 20, 20_000);
+
+    const stats: JournalReadStats = { entries: 0, truncated: 0, invalid: 0 };
+    const journal = await readJournal(journalPath, stats);
+    expect(stats).toEqual({ entries: 20, truncated: 0, invalid: 0 });
+    const { messages, summary } = await correlate(journal, readMaillog(pf.maillog));
+
+    expect(summary).toMatchObject({ journalEntries: 20, injected: 20, found: 20, joinedByQueueId: 20, lost: 0, delivered: 20, bounced: 0, deferred: 0, pending: 0, recipients: { sent: 20 } });
+    expect(summary.latencyMs?.count).toBe(20);
+    expect(summary.latencyPrecision).toBe('s');
+    for (const m of messages) {
+      expect(m.fate).toBe('delivered');
+      expect(m.queueId).toBe(m.journalQueueId);
+      expect(m.client?.peer).toBe('localhost[127.0.0.1]');
+      expect(m.cleanup?.messageId).toBe(m.messageId);
+      expect(m.qmgr).toMatchObject({ from: 'sender@example.com', nrcpt: 1 });
+      expect(m.recipients[0].final).toMatchObject({ program: 'discard', relay: 'none', status: 'sent', dsn: '2.0.0' });
+      expect(m.removedAt).toBeDefined();
+      expect(m.latencyMs).toBeGreaterThanOrEqual(0);
+      // No delivery can have taken longer than this whole test (whole-second log stamps: +1 s).
+      expect(m.latencyMs).toBeLessThanOrEqual(Date.now() - started + 1000);
+    }
+  });
+});
