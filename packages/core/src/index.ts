@@ -7,3 +7,4 @@ export * from './unescape.js';
 export * from './strftime.js';
 export * from './diagnostics.js';
 export * from './rate.js';
+export * from './journal-entry.js';

@@ -2,32 +2,9 @@
 // killed mid-write leaves a partial last line; that line is counted, not thrown on.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { JournalEntry } from '@smtpstone/core';
 
-/**
- * One journal line, structurally the same as @smtpstone/smtp-source's JournalEntry (this
- * package does not depend on smtp-source, so the shape is repeated here).
- */
-export interface JournalEntry {
-  /** Message number in the run, from 1. */
-  seq: number;
-  /** Session number, from 1. */
-  session: number;
-  messageId?: string;
-  /** X-Smtpstone-Id header value. */
-  trackingId?: string;
-  /** When MAIL was sent: ISO 8601 with ms, and ms since the run started. */
-  start: string;
-  startMs: number;
-  /** When the final end-of-data reply arrived (or the message was given up). */
-  end: string;
-  endMs: number;
-  recipients: string[];
-  status: 'accepted' | 'rejected' | 'failed';
-  code: number;
-  reply: string;
-  queueId?: string;
-  lmtp?: { code: number; reply: string; queueId?: string }[];
-}
+export type { JournalEntry };
 
 /** What readJournal skipped (filled in when passed). */
 export interface JournalReadStats {
