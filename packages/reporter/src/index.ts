@@ -4,3 +4,4 @@
 export * from './sampler/index.js';
 export * from './maillog/index.js';
 export * from './correlate/index.js';
+export { formatSummary } from './report-text.js';

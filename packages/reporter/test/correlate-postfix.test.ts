@@ -1,7 +1,9 @@
 // End to end: smtp-source with a journal into a private Postfix (discard delivery), then the
 // journal correlated with Postfix's own maillog through readMaillog.
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSource } from '../../smtp-source/src/index.js';
 import { postfixAvailable, privateDir, startPrivatePostfix, waitUntil, type PrivatePostfix } from '../../smtp-source/test/real-servers.js';
@@ -55,5 +57,12 @@ describe.skipIf(!available)('correlate: smtp-source journal against a real Postf
       // No delivery can have taken longer than this whole test (whole-second log stamps: +1 s).
       expect(m.latencyMs).toBeLessThanOrEqual(Date.now() - started + 1000);
     }
+
+    // The command over the same two files says the same.
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, '--journal', journalPath, '--log', pf.maillog], { encoding: 'utf8', timeout: 10000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('log: 20 found (20 by queue id, 0 by Message-Id), 0 LOST');
+    expect(r.stdout).toContain('fate: 20 delivered');
   });
 });
