@@ -1,5 +1,6 @@
 // What the sink counts. Every abnormal case has its own counter so a report can say what
 // the clients did, not just that something went wrong.
+import { perSecond } from '@smtpstone/core';
 import { COMMAND_NAMES, type CommandName } from './commands.js';
 
 export interface SinkStats {
@@ -49,14 +50,6 @@ export interface SinkStats {
   elapsedMs: number;
   /** messages / elapsed seconds. */
   messagesPerSecond: number;
-}
-
-export function emptyCommandCounts(): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const n of COMMAND_NAMES) if (n !== 'connect') c[n] = 0;
-  c.unknown = 0;
-  c.empty = 0;
-  return c;
 }
 
 /** The mutable counters a running sink updates; snapshot() gives a copy with derived rates. */
@@ -126,7 +119,7 @@ export class SinkCounters {
       dumpErrors: this.dumpErrors,
       startedAt: this.startedAt,
       elapsedMs: Math.round(elapsedMs),
-      messagesPerSecond: elapsedMs > 0 ? Math.round((this.messages * 1e6) / elapsedMs) / 1000 : 0,
+      messagesPerSecond: Math.round(perSecond(this.messages, elapsedMs) * 1000) / 1000,
     };
   }
 }

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, type Endpoint } from '@smtpstone/core';
+import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
 import { SourceCounters, type SourceResult } from './counters.js';
 import { PhaseHistograms } from './histograms.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -283,7 +283,7 @@ export class SourceRun extends EventEmitter {
   result(): SourceResult {
     const c = this.counters;
     const elapsedMs = (this.endedMs ?? performance.now()) - this.startedMs;
-    const perSecond = (n: number): number => (elapsedMs > 0 ? Math.round((n * 1e6) / elapsedMs) / 1000 : 0);
+    const rate = (n: number): number => round3(perSecond(n, elapsedMs));
     const o = this.options;
     return {
       target: this.endpoint !== undefined ? formatEndpoint(this.endpoint) : String(o.target),
@@ -316,9 +316,9 @@ export class SourceRun extends EventEmitter {
       errors: { timeouts: c.timeouts, lostConnections: c.lostConnections, serverClosed: c.serverClosed, connectFailures: c.connectFailures },
       rejects: c.rejectsObject(),
       throughput: {
-        messagesPerSecond: perSecond(c.messagesAccepted),
-        recipientsPerSecond: perSecond(c.recipientsAccepted),
-        bytesPerSecond: perSecond(c.bytesSent),
+        messagesPerSecond: rate(c.messagesAccepted),
+        recipientsPerSecond: rate(c.recipientsAccepted),
+        bytesPerSecond: rate(c.bytesSent),
       },
       latency: this.histograms.summary(),
       fatal: this.fatalMessage,
@@ -326,9 +326,6 @@ export class SourceRun extends EventEmitter {
     };
   }
 
-  get dotsSent(): number {
-    return this.dots;
-  }
 }
 
 function round3(n: number): number {

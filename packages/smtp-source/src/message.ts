@@ -10,7 +10,9 @@
 //   Subject: <-S text>                 (only with -S)
 //   <empty line>
 import { readFileSync } from 'node:fs';
-import { mailDate } from '@smtpstone/core';
+import { dotStuff, mailDate } from '@smtpstone/core';
+
+const CRLF = Buffer.from('\r\n', 'latin1');
 
 const DIGITS = '0123456789';
 
@@ -47,15 +49,12 @@ export function fileBody(path: string): Buffer {
   let start = 0;
   while (start < data.length) {
     let lf = data.indexOf(0x0a, start);
-    const last = lf < 0;
-    if (last) lf = data.length;
-    let end = lf;
-    if (end > start && data[end - 1] === 0x0d) end--;
-    if (data[start] === 0x2e) parts.push(Buffer.from('.'));
-    parts.push(data.subarray(start, end), Buffer.from('\r\n'));
+    if (lf < 0) lf = data.length;
+    const end = lf > start && data[lf - 1] === 0x0d ? lf - 1 : lf;
+    parts.push(data.subarray(start, end), CRLF);
     start = lf + 1;
   }
-  return Buffer.concat(parts);
+  return dotStuff(Buffer.concat(parts));
 }
 
 export const END_OF_DATA = Buffer.from('.\r\n', 'latin1');
