@@ -1,7 +1,7 @@
-// The reporter's library: the /proc sampler with its bottleneck verdict, and the streaming
-// Postfix log parser. The correlation with smtp-source's journal, the report and its command
-// build on these (issue 4).
-export * from './sampler/index.js';
+// The reporter's library: the streaming Postfix log parser, the correlation of smtp-source's
+// journal with it, and the report. The /proc sampler lives in @smtpstone/sampler (smtp-source
+// runs it too) and is re-exported here for one-stop use.
+export * from '@smtpstone/sampler';
 export * from './maillog/index.js';
 export * from './correlate/index.js';
 export { formatSummary } from './report-text.js';

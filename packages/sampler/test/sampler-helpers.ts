@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SamplerClock, CpuPercent, DiskRates, SystemSample } from '../src/sampler/index.js';
+import type { SamplerClock, CpuPercent, DiskRates, SystemSample } from '../src/index.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'proc');
 

@@ -2,7 +2,7 @@
 // formulas, then the awkward cases (counters going backwards, fields appearing, zero interval).
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { computeSample, readSnapshot, type ProcSnapshot } from '../src/sampler/index.js';
+import { computeSample, readSnapshot, type ProcSnapshot } from '../src/index.js';
 import { diskLine, FakeClock, FakeProc, FIXTURES, fixtureClock, psiText, statText } from './sampler-helpers.js';
 
 function capturedPair(a: string, b: string): ReturnType<typeof computeSample> {

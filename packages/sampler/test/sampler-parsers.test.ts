@@ -11,7 +11,7 @@ import {
   parsePressure,
   parseProcStat,
   selectDevices,
-} from '../src/sampler/index.js';
+} from '../src/index.js';
 
 const PROC = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'proc');
 const fixture = (dir: string, file: string): string => readFileSync(join(PROC, dir, file), 'utf8');

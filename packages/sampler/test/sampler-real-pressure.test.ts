@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diskOfPath, parseProcStat, sampleFor, summarizeSeries, verdict, type SystemSample } from '../src/sampler/index.js';
+import { diskOfPath, parseProcStat, sampleFor, summarizeSeries, verdict, type SystemSample } from '../src/index.js';
 
 const readable = (path: string): boolean => {
   try {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deviceNumbers, diskOfPath, parseDiskstats } from '../src/sampler/index.js';
+import { deviceNumbers, diskOfPath, parseDiskstats } from '../src/index.js';
 
 let dir: string | null = null;
 afterEach(() => {

@@ -2,7 +2,7 @@
 // and go, and the timer that must not keep the process alive.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sampler, sampleFor, type SystemSample } from '../src/sampler/index.js';
+import { Sampler, sampleFor, type SystemSample } from '../src/index.js';
 import { diskLine, FakeClock, FakeProc, psiText, statText } from './sampler-helpers.js';
 
 let proc: FakeProc;

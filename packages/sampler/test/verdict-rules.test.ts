@@ -2,7 +2,7 @@
 // captured fixture pairs, and with signals missing.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeSample, defaultVerdictThresholds, readSnapshot, summarizeSeries, verdict, type SystemSample } from '../src/sampler/index.js';
+import { computeSample, defaultVerdictThresholds, readSnapshot, summarizeSeries, verdict, type SystemSample } from '../src/index.js';
 import { FIXTURES, fixtureClock, sample, times } from './sampler-helpers.js';
 
 const NO_PSI = [
