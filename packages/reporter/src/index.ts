@@ -4,4 +4,8 @@
 export * from '@smtpstone/sampler';
 export * from './maillog/index.js';
 export * from './correlate/index.js';
-export { formatSummary } from './report-text.js';
+export { buildReportModel, type BuildReportOptions } from './report/build.js';
+export type * from './report/model.js';
+export { formatReport } from './report/text.js';
+export { buildReport, readSystemRecord, writeOutputs, type ReportInputs, type ReportOutputs } from './run.js';
+export { mergeByTime } from './maillog/merge.js';

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSource } from '../../smtp-source/src/index.js';
-import { postfixAvailable, privateDir, startPrivatePostfix, waitUntil, type PrivatePostfix } from '../../smtp-source/test/real-servers.js';
+import { postfixAvailable, privateDir, startPrivatePostfix, waitUntil, type PrivatePostfix } from '@smtpstone/testbed';
 import { correlate, readJournal, type JournalReadStats } from '../src/correlate/index.js';
 import { readMaillog } from '../src/maillog/index.js';
 
@@ -44,7 +44,8 @@ describe.skipIf(!available)('correlate: smtp-source journal against a real Postf
 
     expect(summary).toMatchObject({ journalEntries: 20, injected: 20, found: 20, joinedByQueueId: 20, lost: 0, delivered: 20, bounced: 0, deferred: 0, pending: 0, recipients: { sent: 20 } });
     expect(summary.latencyMs?.count).toBe(20);
-    expect(summary.latencyPrecision).toBe('s');
+    // Whole-second maillog_file stamps, refined by the long queue id's microseconds plus delay=.
+    expect(summary.latencyPrecision).toBe('ms');
     for (const m of messages) {
       expect(m.fate).toBe('delivered');
       expect(m.queueId).toBe(m.journalQueueId);
@@ -54,6 +55,10 @@ describe.skipIf(!available)('correlate: smtp-source journal against a real Postf
       expect(m.recipients[0].final).toMatchObject({ program: 'discard', relay: 'none', status: 'sent', dsn: '2.0.0' });
       expect(m.removedAt).toBeDefined();
       expect(m.latencyMs).toBeGreaterThanOrEqual(0);
+      // The refined end lies within the delivery line's stamped second.
+      const stamp = m.recipients[0].final!.time;
+      expect(m.injectedAt + m.latencyMs!).toBeLessThanOrEqual(Math.max(m.injectedAt, stamp + 999));
+      if (m.latencyMs! > 0) expect(m.injectedAt + m.latencyMs!).toBeGreaterThanOrEqual(stamp);
       // No delivery can have taken longer than this whole test (whole-second log stamps: +1 s).
       expect(m.latencyMs).toBeLessThanOrEqual(Date.now() - started + 1000);
     }

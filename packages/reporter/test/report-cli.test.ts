@@ -1,9 +1,10 @@
 // smtpstone-report: the journal joined to a log, as the command prints and writes it.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
@@ -39,9 +40,11 @@ describe('smtpstone-report', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('journal: 2 messages (2 injected, 0 refused by the server)');
     expect(r.stdout).toContain('log: 1 found (1 by queue id, 0 by Message-Id), 1 LOST');
-    expect(r.stdout).toMatch(/delivery latency +1 +1\.90 +1\.90 +1\.90 +1\.90 +s \(log stamps in whole seconds\)/);
+    expect(r.stdout).toMatch(/delivery latency +1 +1\.90 +1\.90 +1\.90 +1\.90 +1\.90 +s \(log stamps in whole seconds\)/);
     expect(r.stdout).toMatch(/transmission \(d\) +1 +1\.40 /);
-    expect(r.stderr).toBe('smtpstone-report: warning: ' + journal + ': 1 truncated and 0 unreadable lines skipped\n');
+    expect(r.stdout).toContain('warning: journal: 1 truncated and 0 unreadable line(s) skipped');
+    expect(r.stdout).toContain('warning: 1 accepted message(s) never appear in the log');
+    expect(r.stderr).toBe('');
   });
 
   it('--json - writes the summary and every message on stdout, the table on stderr', () => {
@@ -49,6 +52,8 @@ describe('smtpstone-report', () => {
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.summary).toMatchObject({ journalEntries: 2, found: 1, lost: 1, delivered: 1 });
+    expect(out.latency).toMatchObject({ count: 1, p50: 1900 });
+    expect(out.timeline.buckets.reduce((n: number, b: { injected: number }) => n + b.injected, 0)).toBe(2);
     expect(out.messages.map((m: { fate: string }) => m.fate)).toEqual(['delivered', 'lost']);
     expect(r.stderr).toContain('1 LOST');
   });
@@ -59,6 +64,14 @@ describe('smtpstone-report', () => {
       [['--journal', journal], '--log is required'],
       [['--journal', journal, '--log', maillog, '--year', '26'], '--year'],
       [['--journal', journal, '--log', maillog, '--bogus'], 'Unknown argument: bogus'],
+      [['--journal', join(dir, 'absent'), '--log', maillog], '(--journal)'],
+      [['--journal', journal, '--log', maillog, '--log', join(dir, 'absent')], '(--log)'],
+      [['--journal', journal, '--log', maillog, '--zone', 'Mars/Base'], '--zone'],
+      [['--journal', journal, '--log', maillog, '--idle', '5s'], '--idle only applies with --follow'],
+      [['--journal', journal, '--log', maillog, '--log', maillog, '--follow'], '--follow follows one --log'],
+      [['--journal', journal, '--log', maillog, '--follow', '--idle', 'soon'], '--idle'],
+      [['--journal', journal, '--log', maillog, '--samples', journal], '--samples'],
+      [['--journal', journal, '--log', maillog, '--json', '-', '--markdown', '-'], 'cannot both take stdout'],
     ] as [string[], string][]) {
       const r = report(args);
       expect(r.status).toBe(1);
@@ -67,3 +80,86 @@ describe('smtpstone-report', () => {
     }
   });
 });
+
+describe('smtpstone-report outputs and inputs', () => {
+  it('writes Markdown and a self-contained HTML page beside the terminal report', () => {
+    const md = join(dir, 'report.md');
+    const html = join(dir, 'report.html');
+    const r = report(['--journal', journal, '--log', maillog, '--year', '2026', '--zone', 'UTC', '--markdown', md, '--html', html, '--title', 'nightly <run>']);
+    expect(r.status).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/nightly &(lt|#60);run&(gt|#62);/);
+    expect(page).not.toContain('nightly <run>');
+    expect(page).toContain('<svg');
+    expect(page).not.toMatch(/(src|href)="https?:/);
+    expect(readFileSync(md, 'utf8')).toContain('nightly');
+  });
+
+  it('reads several logs as one, in time order (a rotated log and the current one)', () => {
+    const lines = readFileSync(maillog, 'utf8').trimEnd().split('\n');
+    const older = join(dir, 'maillog.1');
+    const current = join(dir, 'maillog.0');
+    writeFileSync(older, lines.slice(0, 2).join('\n') + '\n');
+    writeFileSync(current, lines.slice(2).join('\n') + '\n');
+    const r = report(['--journal', journal, '--log', current, '--log', older, '--year', '2026', '--zone', 'UTC', '--json', '-']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.messages[0]).toMatchObject({ fate: 'delivered', client: { peer: 'localhost[127.0.0.1]' }, latencyMs: 1900 });
+  });
+});
+
+describe('smtpstone-report --follow', () => {
+  const lines = readFileSync(maillog, 'utf8').trimEnd().split('\n');
+
+  it('follows a journal and a log being written and reports once every message has its last word', async () => {
+    const j = join(dir, 'live.jsonl');
+    const l = join(dir, 'live.log');
+    writeFileSync(l, lines.slice(0, 2).join('\n') + '\n'); // smtpd and cleanup log before the journal line exists
+    const child = spawn(process.execPath, [CLI, '--journal', j, '--log', l, '--follow', '--settle', '300ms', '--idle', '20s', '--year', '2026', '--zone', 'UTC', '--json', '-']);
+    const out = collect(child);
+    await sleep(400);
+    writeFileSync(j, entry(1, 'DC94620C112') + '\n');
+    await sleep(300);
+    appendFileSync(l, lines.slice(2).join('\n') + '\n');
+    const code = await exited(child, 10_000);
+    expect(code).toBe(0);
+    const result = JSON.parse(out.stdout());
+    expect(result.summary).toMatchObject({ journalEntries: 1, delivered: 1, lost: 0 });
+    expect(result.messages[0].client.peer).toBe('localhost[127.0.0.1]');
+  });
+
+  it('prints the report so far on Ctrl-C', async () => {
+    const j = join(dir, 'cut.jsonl');
+    const l = join(dir, 'cut.log');
+    writeFileSync(j, entry(1, 'DC94620C112') + '\n' + entry(2, 'AB12345C001') + '\n');
+    writeFileSync(l, lines.join('\n') + '\n');
+    const child = spawn(process.execPath, [CLI, '--journal', j, '--log', l, '--follow', '--year', '2026', '--zone', 'UTC']);
+    const out = collect(child);
+    await sleep(800);
+    child.kill('SIGINT');
+    expect(await exited(child, 5000)).toBe(0);
+    expect(out.stdout()).toContain('fate: 1 delivered');
+    expect(out.stdout()).toContain('1 LOST');
+  });
+});
+
+function collect(child: ChildProcess): { stdout: () => string; stderr: () => string } {
+  let o = '';
+  let e = '';
+  child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
+  return { stdout: () => o, stderr: () => e };
+}
+
+function exited(child: ChildProcess, ms: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`still running after ${ms} ms`));
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+}

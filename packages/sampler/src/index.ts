@@ -9,3 +9,4 @@ export * from './sampler.js';
 export * from './verdict.js';
 export * from './device-of-path.js';
 export * from './series-summary.js';
+export * from './record.js';

@@ -36,6 +36,11 @@ const FLAGS = {
   timeout: { type: 'string', desc: 'Seconds to wait for each reply (300)' },
   json: { type: 'string', desc: 'Write the full result as JSON to FILE ("-" for stdout)' },
   journal: { type: 'string', desc: 'Write one JSON line per message to FILE' },
+  sample: {
+    type: 'string',
+    optionalArg: '[interval]',
+    desc: 'Sample this host\'s CPU, PSI and disks every interval (1s) during the run: verdict in the summary, "system" in --json',
+  },
   progress: { type: 'boolean', desc: 'Progress bar on stderr (default: when stderr is a terminal and not -c)' },
   'original-headers': { type: 'boolean', desc: 'Headers exactly as the original: no X-Smtpstone-Id, Message-Id <pid.session.left@host>' },
   help: { type: 'boolean', desc: 'Show this help' },
@@ -49,6 +54,18 @@ export interface SourceCli {
   progress?: boolean;
   window?: number;
   help: boolean;
+}
+
+/** /proc/stat counts CPU time in 10 ms ticks: shorter sample intervals would be mostly rounding. */
+const MIN_SAMPLE_INTERVAL_MS = 10;
+
+function isDuration(text: string): boolean {
+  try {
+    parseDuration(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function positive(value: string, flag: string, what: string): number {
@@ -67,7 +84,10 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     .fail((msg) => {
       failure = msg;
     });
-  for (const [name, spec] of Object.entries(FLAGS)) y.option(name, { ...spec, requiresArg: spec.type === 'string' } as never);
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const { optionalArg, ...rest } = spec as typeof spec & { optionalArg?: string };
+    y.option(name, { ...rest, requiresArg: spec.type === 'string' && optionalArg === undefined } as never);
+  }
   const a = y.parseSync() as Record<string, unknown>;
   if (failure !== undefined) throw new FatalError(`${failure.replace(/\n/g, ' ')} (see ${program} --help)`);
   const last = (v: unknown): string | undefined => (Array.isArray(v) ? (v[v.length - 1] as string) : (v as string | undefined));
@@ -75,6 +95,13 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
   if (flag(a.help)) return { help: true } as SourceCli;
 
   const operands = (a._ as (string | number)[]).map(String);
+  // --sample takes an optional value, so a bare "--sample host:port" reads the target as one:
+  // a value that is no duration is the target when no other operand is there.
+  let sample = last(a.sample);
+  if (sample !== undefined && sample !== '' && operands.length === 0 && !isDuration(sample)) {
+    operands.push(sample);
+    sample = '';
+  }
   if (operands.length !== 1) throw new FatalError(USAGE);
   const target = operands[0];
   try {
@@ -145,6 +172,17 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
   if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
   const journal = last(a.journal);
   if (journal === '') throw new FatalError('--journal wants a file name');
+  if (sample !== undefined) {
+    let intervalMs = 1000;
+    if (sample !== '') {
+      if (!isDuration(sample)) throw new FatalError(`bad sample interval: ${sample} (--sample wants e.g. 1s, 500ms, or nothing for 1s)`);
+      intervalMs = parseDuration(sample);
+      if (intervalMs < MIN_SAMPLE_INTERVAL_MS) {
+        throw new FatalError(`bad sample interval: ${sample} (--sample must be at least ${MIN_SAMPLE_INTERVAL_MS}ms: /proc/stat counts in 10 ms ticks)`);
+      }
+    }
+    source.sample = { intervalMs };
+  }
   const progress = a.progress === undefined ? undefined : flag(a.progress);
   return { source, counter: flag(a.c), json, journal, progress, window, help: false };
 }
@@ -154,7 +192,7 @@ export function helpText(program = 'smtp-source'): string {
   for (const [name, spec] of Object.entries(FLAGS)) {
     const short = name.length === 1 ? `-${name}` : '';
     const long = name.length > 1 ? `--${name}` : 'alias' in spec ? `--${spec.alias}` : '';
-    const arg = spec.type === 'string' ? ' <value>' : '';
+    const arg = 'optionalArg' in spec ? ` ${spec.optionalArg}` : spec.type === 'string' ? ' <value>' : '';
     lines.push(`  ${[short, long].filter(Boolean).join(', ')}${arg}`.padEnd(40) + spec.desc);
   }
   lines.push('', 'Target: [inet:]host[:port] (port 25 by default; IPv6 as [addr]:port) or unix:pathname.');

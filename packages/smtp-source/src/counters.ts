@@ -1,4 +1,5 @@
 // What a run counts, and the result it reports.
+import type { SystemRecord } from '@smtpstone/sampler';
 import type { PhaseName, PhaseSummary } from './histograms.js';
 
 /** Protocol stages as the errors name them. */
@@ -60,4 +61,9 @@ export interface SourceResult {
   fatal?: string;
   /** True when stopped by a signal or stop(). */
   interrupted: boolean;
+  /**
+   * With --sample (options.sample): this host's /proc samples from the first connect to the end
+   * of the run, and the verdict on them (disk-bound, cpu-bound, not-saturated, unknown).
+   */
+  system?: SystemRecord;
 }

@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
+import { makeSystemRecord, Sampler, type SystemRecord } from '@smtpstone/sampler';
 import { SourceCounters, type SourceResult } from './counters.js';
 import { PhaseHistograms } from './histograms.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -61,6 +62,10 @@ export class SourceRun extends EventEmitter {
   private readonly startedMs = performance.now();
   private endedMs: number | undefined;
   private readonly journal: Journal | undefined;
+  /** --sample: reads /proc from the first connect to the end of the run. */
+  private readonly sampler: Sampler | undefined;
+  private samplingStarted = false;
+  private system: SystemRecord | undefined;
   private resolveDone!: (r: SourceResult) => void;
   readonly done = new Promise<SourceResult>((resolve) => (this.resolveDone = resolve));
 
@@ -88,6 +93,18 @@ export class SourceRun extends EventEmitter {
     }
     this.deadline = o.durationMs !== undefined ? this.startedMs + o.durationMs : undefined;
     if (hooks.journalPath !== undefined) this.journal = new Journal(hooks.journalPath);
+    if (o.sample !== undefined) {
+      const { intervalMs, devices, procRoot } = o.sample;
+      // Throws a RangeError for a bad interval, before anything starts.
+      this.sampler = new Sampler({
+        intervalMs,
+        devices,
+        procRoot,
+        onSample: (sample) => {
+          if (this.listenerCount('sample') > 0) this.emit('sample', sample);
+        },
+      });
+    }
   }
 
   async resolveTarget(): Promise<void> {
@@ -186,6 +203,11 @@ export class SourceRun extends EventEmitter {
     const next = this.connectQueue.shift();
     if (next === undefined) return;
     this.connecting = true;
+    if (this.sampler !== undefined && !this.samplingStarted) {
+      // The baseline reading: the first sample covers the first interval after the first connect.
+      this.samplingStarted = true;
+      this.sampler.start();
+    }
     next.connectNow(() => {
       this.connecting = false;
       this.nextConnect();
@@ -274,9 +296,25 @@ export class SourceRun extends EventEmitter {
     this.finished = true;
     clearInterval(this.sweep);
     this.endedMs = performance.now();
+    if (this.sampler !== undefined) this.system = this.stopSampling(this.sampler);
     const result = this.result();
     const close = this.journal?.close() ?? Promise.resolve();
     void close.then(() => this.resolveDone(result));
+  }
+
+  /**
+   * Ends the sampling and judges it. The last, shorter interval is read when more than half an
+   * interval has passed (as sampleFor() does), or when a run shorter than that would otherwise
+   * have no sample at all.
+   */
+  private stopSampling(sampler: Sampler): SystemRecord {
+    sampler.stop();
+    const last = sampler.lastReadingMonoMs;
+    if (last !== null) {
+      const since = performance.now() - last;
+      if (since > sampler.intervalMs / 2 || (sampler.samples.length === 0 && since >= MIN_LAST_SAMPLE_MS)) sampler.tick();
+    }
+    return makeSystemRecord(sampler.samples, sampler.intervalMs, this.options.sample?.thresholds);
   }
 
   /** The result so far (final once the run is done). */
@@ -323,17 +361,25 @@ export class SourceRun extends EventEmitter {
       latency: this.histograms.summary(),
       fatal: this.fatalMessage,
       interrupted: this.interrupted,
+      // Only with --sample, so that the JSON of other runs stays as it was.
+      ...(this.system !== undefined ? { system: this.system } : {}),
     };
   }
 
 }
+
+/**
+ * The shortest last interval read for a run that ended before its first full one: /proc/stat
+ * counts CPU time in 10 ms ticks, so less would mostly be rounding.
+ */
+const MIN_LAST_SAMPLE_MS = 50;
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
 export interface RunningSource {
-  /** The run itself: 'dot' and 'message' events, result() so far, stop(). */
+  /** The run itself: 'dot', 'message' and (with options.sample) 'sample' events, result() so far, stop(). */
   readonly run: SourceRun;
   readonly done: Promise<SourceResult>;
 }

@@ -1,5 +1,5 @@
 export { runSource, startSource, SourceRun, type RunningSource, type RunHooks, type MessageEvent } from './engine.js';
-export { resolveSourceOptions, defaultSourceOptions, type SourceOptions, type SourceOptionsInput } from './options.js';
+export { resolveSourceOptions, defaultSourceOptions, type SourceOptions, type SourceOptionsInput, type SourceSampleOptions } from './options.js';
 export type { SourceResult } from './counters.js';
 export { PHASES, type PhaseName, type PhaseSummary } from './histograms.js';
 export { parseQueueId } from './queue-id.js';

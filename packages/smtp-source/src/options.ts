@@ -1,6 +1,19 @@
 // The settings of one smtp-source run, as the API takes them; the CLI maps Postfix
 // smtp-source's flags onto these. Every default is the C program's.
 import type { Endpoint } from '@smtpstone/core';
+import type { DeviceSelector, VerdictThresholds } from '@smtpstone/sampler';
+
+/** --sample: what to sample of this host while the run goes, and how to judge it. */
+export interface SourceSampleOptions {
+  /** Time between /proc readings (default 1000 ms). */
+  intervalMs?: number;
+  /** Verdict thresholds to change (the rest keep @smtpstone/sampler's defaults). */
+  thresholds?: Partial<VerdictThresholds>;
+  /** Block devices to report (default: whole disks). */
+  devices?: DeviceSelector;
+  /** Where to read stat, pressure/, loadavg and diskstats (default /proc). */
+  procRoot?: string;
+}
 
 export interface SourceOptions {
   /** Where to connect: "[inet:]host[:port]" (port 25 by default) or "unix:/path". */
@@ -53,6 +66,11 @@ export interface SourceOptions {
   trackingHeaders: boolean;
   /** -v: log commands and replies. */
   verbose: number;
+  /**
+   * --sample: sample this host's /proc from the first connect to the end of the run; the result
+   * then carries `system` (the samples and the disk-bound/CPU-bound verdict). Off by default.
+   */
+  sample?: SourceSampleOptions;
   /** Program name in diagnostics. */
   program: string;
   /** Where warnings and -v lines go. */

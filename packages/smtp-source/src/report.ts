@@ -1,4 +1,5 @@
 // The end-of-run summary for people: counts, throughput and the latency table.
+import type { SeriesSummary, SystemRecord } from '@smtpstone/sampler';
 import { PHASES } from './histograms.js';
 import type { SourceResult } from './counters.js';
 
@@ -37,5 +38,28 @@ export function formatResult(r: SourceResult): string {
     );
   }
   if (r.fatal !== undefined) lines.push(`  stopped by: ${r.fatal}`);
+  if (r.system !== undefined) lines.push(...systemSection(r.system));
   return lines.join('\n') + '\n';
+}
+
+/** "200ms", "1s", "1.5s" */
+const fmtInterval = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(2))}s`);
+
+/** A median with one decimal and its unit, or "n/a" when no sample had the signal. */
+const median = (s: SeriesSummary | null | undefined, unit = ' %', digits = 1): string =>
+  s ? `${s.median.toFixed(digits)}${unit}` : 'n/a';
+
+/** --sample: this host's verdict, the medians it rests on and its reasons. */
+function systemSection(rec: SystemRecord): string[] {
+  const v = rec.verdict;
+  const m = v.metrics;
+  const n = rec.samples.length;
+  const iowait = m.iowaitPct ? `${median(m.iowaitPct)} (${median(m.iowaitCpus, ' CPUs', 2)})` : median(m.iowaitCpus, ' CPUs', 2);
+  const disk = m.disk ? `busiest disk ${m.disk.name} util ${median(m.disk.utilPct)}` : 'busiest disk n/a';
+  return [
+    `  system ${rec.host}: ${v.kind} (` +
+      (n === 0 ? 'no samples: the run was too short to sample)' : `${n} sample${n === 1 ? '' : 's'} of ${fmtInterval(rec.intervalMs)})`),
+    `    medians: CPU busy ${median(m.cpuBusyPct)}, iowait ${iowait}, PSI io some ${median(m.psiIoSomePct)}, ${disk}`,
+    ...v.reasons.map((reason) => `    - ${reason}`),
+  ];
 }

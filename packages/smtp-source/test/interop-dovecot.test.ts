@@ -1,12 +1,12 @@
 // Our smtp-source in LMTP mode (-L) against a real Dovecot LMTP server: a private instance on
-// loopback (see real-servers.ts) where every user exists and gets a Maildir. LMTP answers the
+// loopback (see @smtpstone/testbed) where every user exists and gets a Maildir. LMTP answers the
 // final "." once per accepted recipient; the journal must keep each of those replies, and
 // every message must be on disk once per recipient.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lengthBody, runSource, type JournalEntry, type SourceOptionsInput, type SourceResult } from '../src/index.js';
-import { dovecotAvailable, privateDir, startPrivateDovecotLmtp, waitUntil, wireRecorder, type PrivateDovecot } from './real-servers.js';
+import { dovecotAvailable, privateDir, startPrivateDovecotLmtp, waitUntil, wireRecorder, type PrivateDovecot } from '@smtpstone/testbed';
 
 const available = dovecotAvailable();
 

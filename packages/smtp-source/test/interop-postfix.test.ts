@@ -1,5 +1,5 @@
 // Our smtp-source against a real Postfix smtpd: a private instance on loopback (see
-// real-servers.ts) that queues what it accepts and delivers it with discard:benchmark. What we
+// @smtpstone/testbed) that queues what it accepts and delivers it with discard:benchmark. What we
 // check is what a benchmark's reporter relies on: every "250 ... queued as ID" reply gives a
 // journal line with that queue id, and the maillog tells the same story for that id (our
 // Message-Id in cleanup's line, the recipients in qmgr's and discard's). Plus Postfix's
@@ -18,7 +18,7 @@ import {
   wireRecorder,
   type LoggedMessage,
   type PrivatePostfix,
-} from './real-servers.js';
+} from '@smtpstone/testbed';
 
 const available = postfixAvailable();
 

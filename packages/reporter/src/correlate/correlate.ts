@@ -3,6 +3,7 @@
 // against each record's); a message whose queue id never turns up is joined by its Message-Id
 // instead (cleanup's `message-id=` line names the queue id). Records are streamed: only the
 // journal's messages hold state, so memory does not grow with the log.
+import { decodeQueueId } from '../maillog/queue-id.js';
 import type { DeliveryRecord, DeliveryStatus, LogRecord, TimePrecision } from '../maillog/records.js';
 import type { JournalEntry } from './journal-reader.js';
 import { distribution, type Distribution } from './stats.js';
@@ -42,6 +43,8 @@ const FINAL: ReadonlySet<DeliveryStatus> = new Set<DeliveryStatus>(['sent', 'bou
 
 /** A delivery line, reduced to what the report needs. Times are epoch ms. */
 export interface DeliveryAttempt {
+  /** The queue id of the line (the hop it belongs to). */
+  queueId: string;
   time: number;
   timePrecision: TimePrecision;
   program: string;
@@ -53,6 +56,8 @@ export interface DeliveryAttempt {
   delays: { beforeQmgr: number; inQmgr: number; connSetup: number; transmission: number } | undefined;
   dsn: string;
   reply: string;
+  /** The next queue id when the message was handed on (`queued as`, `forwarded as`). */
+  queuedAs: string | undefined;
 }
 
 /** One recipient's story: its deferrals and its final delivery line. */
@@ -63,7 +68,13 @@ export interface RecipientLife {
   deferrals: number;
   firstDeferral: DeliveryAttempt | undefined;
   lastDeferral: DeliveryAttempt | undefined;
+  /**
+   * The last word: of the last hop that this log shows. When the message was handed to a
+   * content filter or a second Postfix that logs here too, the hand-off lines are in `handoffs`.
+   */
   final: DeliveryAttempt | undefined;
+  /** Earlier hops' `sent ... queued as NEXT` lines, in order. */
+  handoffs: DeliveryAttempt[];
 }
 
 /** One journal message and what the log says about it. Times are epoch ms. */
@@ -78,6 +89,11 @@ export interface MessageLife {
   injectedAt: number;
   /** The queue id the log uses for it, once seen. */
   queueId: string | undefined;
+  /**
+   * The queue ids of the message's hops through this log, in order: the one smtpd gave, then
+   * each one it was re-queued as (an after-queue content filter, a second Postfix instance).
+   */
+  hops: string[];
   /** How the log's queue id was found. */
   joinedBy: 'queue-id' | 'message-id' | undefined;
   fate: MessageFate;
@@ -161,6 +177,8 @@ export interface Correlation {
   /** One per journal entry, in journal order. */
   messages: MessageLife[];
   summary: CorrelationSummary;
+  /** Times (epoch ms) of every deferral line of a journal message, in log order: for the timeline. */
+  deferralTimes: number[];
 }
 
 export interface CorrelateOptions {
@@ -170,6 +188,14 @@ export interface CorrelateOptions {
    * message has no queue id match yet.
    */
   pendingClients?: number;
+  /**
+   * How many log records of queue ids not (yet) known to keep: for a content filter's next hop,
+   * whose first lines come before the hand-off line naming it, and when following live, for a
+   * journal line written after its message's first log lines (default 10000; 0: off).
+   */
+  holdRecords?: number;
+  /** Stops reading the records (Ctrl-C): the result covers what was read. */
+  signal?: AbortSignal;
 }
 
 const PRECISION_RANK: Record<TimePrecision, number> = { us: 0, ms: 1, s: 2, none: 3 };
@@ -184,6 +210,7 @@ function peerText(p: { name: string; addr: string; port: number | undefined }): 
 
 function attempt(r: DeliveryRecord): DeliveryAttempt {
   return {
+    queueId: r.queueId,
     time: r.time,
     timePrecision: r.timePrecision,
     program: r.program,
@@ -193,7 +220,26 @@ function attempt(r: DeliveryRecord): DeliveryAttempt {
     delays: r.delays ? { ...r.delays } : undefined,
     dsn: r.dsn,
     reply: r.reply,
+    queuedAs: r.queuedAs,
   };
+}
+
+function newRecipient(address: string): RecipientLife {
+  return { address, deferrals: 0, firstDeferral: undefined, lastDeferral: undefined, final: undefined, handoffs: [] };
+}
+
+/**
+ * When a delivery attempt ended, as exactly as the log allows. Classic and maillog_file stamps
+ * are whole seconds, but a long queue id carries its queue file's creation time to the
+ * microsecond and delay= counts from then, to 10 ms below a second and 100 ms below ten: their
+ * sum, kept within the stamp's second, is the end to about that much.
+ */
+export function whenDone(a: DeliveryAttempt): { time: number; precision: TimePrecision } {
+  if (a.timePrecision !== 's' || a.delay >= 10) return { time: a.time, precision: a.timePrecision };
+  const q = decodeQueueId(a.queueId);
+  if (q?.form !== 'long') return { time: a.time, precision: a.timePrecision };
+  const t = q.time + a.delay * 1000;
+  return { time: Math.min(a.time + 999, Math.max(a.time, t)), precision: 'ms' };
 }
 
 /** Addresses compare without case (the domain is case-free; local parts nearly always are in practice). */
@@ -212,11 +258,25 @@ class Tracker {
   /** client= records of queue ids not (yet) known, for the fallback. */
   private readonly pendingClients = new Map<string, { time: number; peer: string }>();
   private readonly recipientIndex = new WeakMap<MessageLife, Map<string, RecipientLife>>();
+  /** `queued as` ids of journal messages' hand-offs, until that id turns up in the log (if ever). */
+  private readonly handedTo = new Map<string, MessageLife>();
+  readonly deferralTimes: number[] = [];
+  private readonly held = new Map<string, LogRecord[]>();
+  private heldCount = 0;
   records = 0;
   matched = 0;
 
-  constructor(entries: Iterable<JournalEntry>, private readonly pendingCap: number) {
-    for (const e of entries) {
+  constructor(
+    entries: Iterable<JournalEntry>,
+    private readonly pendingCap: number,
+    private readonly holdCap: number,
+  ) {
+    for (const e of entries) this.addEntry(e);
+  }
+
+  /** Adds a journal message; when following live, log records for it may have come first. */
+  addEntry(e: JournalEntry): void {
+    {
       const life: MessageLife = {
         seq: e.seq,
         session: e.session,
@@ -225,6 +285,7 @@ class Tracker {
         journalStatus: e.status,
         injectedAt: Date.parse(e.end),
         queueId: undefined,
+        hops: [],
         joinedBy: undefined,
         fate: 'lost',
         client: undefined,
@@ -243,7 +304,7 @@ class Tracker {
       for (const a of e.recipients) {
         const k = addressKey(a);
         if (index.has(k)) continue;
-        const r: RecipientLife = { address: a, deferrals: 0, firstDeferral: undefined, lastDeferral: undefined, final: undefined };
+        const r: RecipientLife = newRecipient(a);
         index.set(k, r);
         life.recipients.push(r);
       }
@@ -257,12 +318,60 @@ class Tracker {
         else this.byMessageId.set(e.messageId, [life]);
       }
       this.unseen++;
+      if (e.queueId !== undefined) this.replayHeld(e.queueId);
+    }
+  }
+
+  /** Feeds the records held for a queue id that now turned out to be one of ours. */
+  private replayHeld(queueId: string): void {
+    const early = this.held.get(queueId);
+    if (early === undefined) return;
+    this.held.delete(queueId);
+    this.heldCount -= early.length;
+    for (const r of early) this.add(r, false);
+  }
+
+  /**
+   * The message's next hop in this log: from now on its records are the message's, and the
+   * recipients' hand-off lines stop being their last word.
+   */
+  private bindHop(life: MessageLife, queueId: string): void {
+    this.handedTo.delete(queueId);
+    life.hops.push(queueId);
+    life.removedAt = undefined;
+    this.byQueueId.set(queueId, life);
+    for (const r of life.recipients) {
+      if (r.final?.queuedAs === queueId) {
+        r.handoffs.push(r.final);
+        r.final = undefined;
+      }
+    }
+  }
+
+  /**
+   * Records of queue ids not (yet) known wait here, the oldest ids going first beyond the cap:
+   * a message's next hop (a content filter's re-injection) logs its first lines before the
+   * hand-off line that names it, and when following live, smtpd and cleanup log a message
+   * before smtp-source hears its 250 and writes the journal line.
+   */
+  private hold(r: LogRecord & { queueId: string }): void {
+    if (this.holdCap <= 0) return;
+    const list = this.held.get(r.queueId);
+    if (list) list.push(r);
+    else this.held.set(r.queueId, [r]);
+    this.heldCount++;
+    while (this.heldCount > this.holdCap) {
+      const oldest = this.held.keys().next().value;
+      if (oldest === undefined) break;
+      this.heldCount -= this.held.get(oldest)!.length;
+      this.held.delete(oldest);
     }
   }
 
   private markSeen(life: MessageLife, queueId: string, how: 'queue-id' | 'message-id'): void {
     if (life.queueId !== undefined) return;
     life.queueId = queueId;
+    life.hops.push(queueId);
     life.joinedBy = how;
     this.unseen--;
     if (life.messageId !== undefined) {
@@ -283,7 +392,16 @@ class Tracker {
     if (known !== undefined) {
       // The journal's queue id, first seen: bound by queue id.
       if (known.queueId === undefined) this.markSeen(known, q, 'queue-id');
-      return known.queueId === q ? known : undefined;
+      return known.hops.includes(q) ? known : undefined;
+    }
+    if (this.handedTo.size > 0 && (r.kind === 'client' || r.kind === 'message-id')) {
+      // A hand-off's next queue id starting its own life in this log (smtpd or cleanup is
+      // where a queue file begins, so a stray later reuse of a remote id is not mistaken).
+      const prev = this.handedTo.get(q);
+      if (prev !== undefined) {
+        this.bindHop(prev, q);
+        return prev;
+      }
     }
     if (this.byMessageId.size === 0) return undefined;
     if (r.kind === 'client') {
@@ -309,10 +427,13 @@ class Tracker {
     return undefined;
   }
 
-  add(r: LogRecord): void {
-    this.records++;
+  add(r: LogRecord, count = true): void {
+    if (count) this.records++;
     const life = this.lifeOf(r);
-    if (life === undefined) return;
+    if (life === undefined) {
+      if (r.queueId !== undefined && this.holdCap > 0) this.hold(r as LogRecord & { queueId: string });
+      return;
+    }
     this.matched++;
     switch (r.kind) {
       case 'client':
@@ -338,7 +459,8 @@ class Tracker {
         life.notifications.push(r.notificationId);
         break;
       case 'removed':
-        life.removedAt = r.time;
+        // An earlier hop's queue file going away says nothing about the message's end.
+        if (r.queueId === life.hops[life.hops.length - 1]) life.removedAt = r.time;
         // The id may be reused by a later message (short ids are): let go of it.
         this.byQueueId.delete(r.queueId);
         break;
@@ -352,7 +474,7 @@ class Tracker {
     // to= is after alias expansion; orig_to= (when written) is what was sent in RCPT TO.
     let rcpt = (r.origTo !== undefined ? index.get(addressKey(r.origTo)) : undefined) ?? index.get(addressKey(r.to));
     if (rcpt === undefined) {
-      rcpt = { address: r.origTo ?? r.to, deferrals: 0, firstDeferral: undefined, lastDeferral: undefined, final: undefined };
+      rcpt = newRecipient(r.origTo ?? r.to);
       index.set(addressKey(rcpt.address), rcpt);
       life.recipients.push(rcpt);
     }
@@ -360,16 +482,35 @@ class Tracker {
     const a = attempt(r);
     if (FINAL.has(r.status)) {
       rcpt.final = a;
+      if (r.status === 'sent' && r.queuedAs !== undefined && !life.hops.includes(r.queuedAs)) this.handOff(life, r.queuedAs);
     } else {
+      this.deferralTimes.push(r.time);
       rcpt.deferrals++;
       rcpt.firstDeferral ??= a;
       rcpt.lastDeferral = a;
     }
   }
 
+  /**
+   * A recipient was sent on `queued as next`. If that id already logged here (its smtpd and
+   * cleanup lines usually come before this line), it is the next hop now; if it turns up later,
+   * it becomes one then; a remote server's id never turns up and the hand-off stays final.
+   */
+  private handOff(life: MessageLife, next: string): void {
+    if (this.held.has(next)) {
+      this.bindHop(life, next);
+      this.replayHeld(next);
+    } else {
+      this.handedTo.set(next, life);
+    }
+  }
+
   /** Settles each message's fate and latency. */
   finish(): void {
     for (const life of this.messages) {
+      // Called again and again while following: each call starts from the facts, not the last call.
+      life.latencyMs = undefined;
+      life.latencyPrecision = undefined;
       if (life.queueId === undefined) {
         life.fate = life.journalStatus === 'accepted' ? 'lost' : 'not-accepted';
         continue;
@@ -392,10 +533,13 @@ class Tracker {
       else if (life.removedAt !== undefined) life.fate = 'removed';
       else life.fate = 'pending';
       if ((life.fate === 'delivered' || life.fate === 'deferred-then-delivered') && Number.isFinite(life.injectedAt)) {
-        let last = finals[0].final!;
-        for (const r of finals) if (r.final!.time > last.time) last = r.final!;
-        life.latencyMs = Math.max(0, last.time - life.injectedAt);
-        life.latencyPrecision = last.timePrecision;
+        let end = whenDone(finals[0].final!);
+        for (const r of finals) {
+          const e = whenDone(r.final!);
+          if (e.time > end.time) end = e;
+        }
+        life.latencyMs = Math.max(0, end.time - life.injectedAt);
+        life.latencyPrecision = end.precision;
       }
     }
   }
@@ -477,8 +621,47 @@ export async function correlate(
   records: AsyncIterable<LogRecord> | Iterable<LogRecord>,
   options: CorrelateOptions = {},
 ): Promise<Correlation> {
-  const t = new Tracker(entries, options.pendingClients ?? 10_000);
-  for await (const r of records) t.add(r);
-  t.finish();
-  return { messages: t.messages, summary: t.summary() };
+  const c = new Correlator(entries, options);
+  const { signal } = options;
+  for await (const r of records) {
+    c.add(r);
+    if (signal?.aborted) break;
+  }
+  return c.result();
+}
+
+/**
+ * The same join, fed one journal entry and one record at a time: for following a live run,
+ * where both the journal and the log grow. `result()` may be called at any time.
+ */
+export class Correlator {
+  private readonly tracker: Tracker;
+
+  constructor(entries: Iterable<JournalEntry> = [], options: CorrelateOptions = {}) {
+    this.tracker = new Tracker(entries, options.pendingClients ?? 10_000, options.holdRecords ?? 10_000);
+  }
+
+  addEntry(e: JournalEntry): void {
+    this.tracker.addEntry(e);
+  }
+
+  add(r: LogRecord): void {
+    this.tracker.add(r);
+  }
+
+  get entries(): number {
+    return this.tracker.messages.length;
+  }
+
+  /** Log records that belonged to a journal message so far. */
+  get matchedRecords(): number {
+    return this.tracker.matched;
+  }
+
+  /** Fates and the summary as of now (recomputed each call). */
+  result(): Correlation {
+    const t = this.tracker;
+    t.finish();
+    return { messages: t.messages, summary: t.summary(), deferralTimes: t.deferralTimes };
+  }
 }

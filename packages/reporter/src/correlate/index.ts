@@ -2,6 +2,8 @@
 export { readJournal, parseJournal, type JournalEntry, type JournalReadStats } from './journal-reader.js';
 export {
   correlate,
+  whenDone,
+  Correlator,
   MESSAGE_FATES,
   type Correlation,
   type CorrelationSummary,

@@ -7,3 +7,10 @@ export { parsePeer } from './fields.js';
 export { LineSplitter, type LineEncoding } from './line-splitter.js';
 export { MaillogParser, emptyCounters, type MaillogCounters, type MaillogParserOptions } from './parser.js';
 export { readMaillog, MaillogReader, type MaillogSource, type ReadMaillogOptions } from './reader.js';
+export {
+  followMaillog,
+  emptyFollowStats,
+  MaillogFollower,
+  type FollowMaillogOptions,
+  type FollowStats,
+} from './follow.js';

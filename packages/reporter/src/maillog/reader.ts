@@ -15,12 +15,17 @@ export interface ReadMaillogOptions extends MaillogParserOptions {
   chunkSize?: number;
 }
 
+/** Whether bytes (a file's first two, say) start with the gzip magic number. */
+export function hasGzipMagic(bytes: Uint8Array, length = bytes.length): boolean {
+  return length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
 async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
     const magic = Buffer.alloc(2);
     const { bytesRead } = await fh.read(magic, 0, 2, 0);
-    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    return hasGzipMagic(magic, bytesRead);
   } finally {
     await fh.close();
   }
@@ -101,32 +106,37 @@ export class MaillogReader implements AsyncIterable<LogRecord> {
     if (batch.length > 0) yield batch;
   }
 
-  /**
-   * One record at a time. Hand-written rather than an async generator: `yield` costs about
-   * three times as much per record, and a 1 GB log has millions of them.
-   */
+  /** One record at a time (see recordIterator). */
   [Symbol.asyncIterator](): AsyncIterator<LogRecord> {
-    const batches = this.batches();
-    let batch: LogRecord[] = [];
-    let i = 0;
-    const next = (): Promise<IteratorResult<LogRecord>> => {
-      if (i < batch.length) return Promise.resolve({ value: batch[i++], done: false });
-      return batches.next().then((r) => {
-        if (r.done) return { value: undefined, done: true };
-        batch = r.value;
-        i = 0;
-        return next();
-      });
-    };
-    return {
-      next,
-      // An early `break` closes the file.
-      return: async () => {
-        await batches.return(undefined);
-        return { value: undefined, done: true };
-      },
-    };
+    return recordIterator(this.batches());
   }
+}
+
+/**
+ * Records one at a time from a generator of batches; returning early (a `break`) returns the
+ * generator, so its `finally` closes what it opened. Hand-written rather than an async
+ * generator: `yield` costs about three times as much per record, and a 1 GB log has
+ * millions of them.
+ */
+export function recordIterator(batches: AsyncGenerator<LogRecord[]>): AsyncIterator<LogRecord> {
+  let batch: LogRecord[] = [];
+  let i = 0;
+  const next = (): Promise<IteratorResult<LogRecord>> => {
+    if (i < batch.length) return Promise.resolve({ value: batch[i++], done: false });
+    return batches.next().then((r) => {
+      if (r.done) return { value: undefined, done: true };
+      batch = r.value;
+      i = 0;
+      return next();
+    });
+  };
+  return {
+    next,
+    return: async () => {
+      await batches.return(undefined);
+      return { value: undefined, done: true };
+    },
+  };
 }
 
 /**

@@ -1,0 +1,122 @@
+// smtpstone-report's command line. Each bad value: one line naming the flag.
+import { accessSync, constants } from 'node:fs';
+import yargs from 'yargs';
+import { parseDuration } from '@smtpstone/core';
+import { LogClock } from './maillog/clock.js';
+
+export const USAGE =
+  'usage: smtpstone-report --journal run.jsonl --log maillog [--log maillog.2 ...] [--samples FILE] ' +
+  '[--json FILE|-] [--markdown FILE|-] [--html FILE] [--follow [--idle 5m]] [--year N] [--zone Z]';
+
+export interface ReportCli {
+  journal: string;
+  logs: string[];
+  samples: string | undefined;
+  json: string | undefined;
+  markdown: string | undefined;
+  html: string | undefined;
+  title: string | undefined;
+  follow: boolean;
+  /** Following: stop after this long with nothing new in the journal or the log. */
+  idleMs: number;
+  /** Following: once every message has its last word, stop after this long with nothing new. */
+  settleMs: number;
+  year: number | undefined;
+  zone: string | undefined;
+}
+
+function duration(value: string, flag: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    throw new Error(`bad duration: ${value} (--${flag} wants e.g. 30s, 5m, 1h)`);
+  }
+  if (!(ms > 0)) throw new Error(`bad duration: ${value} (--${flag} must be more than 0)`);
+  return ms;
+}
+
+/** A file the flag names must be readable now (following waits for journal and log to appear). */
+function readable(path: string, flag: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code} (--${flag})`);
+  }
+}
+
+/** A flag given once, as yargs hands back a repeated one as an array. */
+function once(value: unknown, flag: string): string | undefined {
+  if (Array.isArray(value)) throw new Error(`--${flag} given ${value.length} times; give it once`);
+  return value as string | undefined;
+}
+
+export function parseReportArgs(argv: string[]): ReportCli {
+  let failure: string | undefined;
+  const a = yargs(argv)
+    .scriptName('smtpstone-report')
+    .usage(USAGE)
+    .option('journal', { type: 'string', requiresArg: true, describe: 'smtp-source --journal file' })
+    .option('log', { type: 'string', array: true, requiresArg: true, describe: 'the MTA log (Postfix maillog, syslog, maillog_file; .gz is fine); repeat for rotated files or other instances: read as one, in time order' })
+    .option('samples', { type: 'string', requiresArg: true, describe: 'the box\'s samples and verdict: smtpstone-sample --json or smtp-source --sample --json output' })
+    .option('json', { type: 'string', requiresArg: true, describe: 'write the report and every message\'s life as JSON to FILE ("-" for stdout)' })
+    .option('markdown', { type: 'string', requiresArg: true, describe: 'write the report as Markdown to FILE ("-" for stdout), e.g. $GITHUB_STEP_SUMMARY' })
+    .option('html', { type: 'string', requiresArg: true, describe: 'write a self-contained HTML page with charts to FILE' })
+    .option('title', { type: 'string', requiresArg: true, describe: 'title of the Markdown and HTML report' })
+    .option('follow', { type: 'boolean', describe: 'follow the log (and the journal) as they grow, like tail -F, surviving rotation; report when every message has its last word, after --idle without news, or on Ctrl-C' })
+    .option('idle', { type: 'string', requiresArg: true, describe: 'with --follow: stop after this long with nothing new (default 5m)' })
+    .option('settle', { type: 'string', requiresArg: true, describe: 'with --follow: once every message has its last word, stop after this long with nothing new (default 3s)' })
+    .option('year', { type: 'string', requiresArg: true, describe: 'year of year-less log stamps (default: from the log file date)' })
+    .option('zone', { type: 'string', requiresArg: true, describe: 'zone of the log stamps: UTC, +hh:mm or an IANA name (default: this machine\'s)' })
+    .version(false)
+    .strictOptions()
+    .fail((msg) => {
+      failure = msg;
+    })
+    .parseSync();
+  if (failure !== undefined) throw new Error(`${failure.replace(/\n/g, ' ')} (see smtpstone-report --help)`);
+  const journal = once(a.journal, 'journal');
+  if (journal === undefined) throw new Error('--journal is required (smtp-source --journal FILE)');
+  const logs = (a.log ?? []).map(String);
+  if (logs.length === 0) throw new Error('--log is required (the MTA log file)');
+  const follow = a.follow === true;
+  if (follow && logs.length !== 1) throw new Error(`--follow follows one --log, not ${logs.length}`);
+  const idle = once(a.idle, 'idle');
+  const settle = once(a.settle, 'settle');
+  if (!follow && idle !== undefined) throw new Error('--idle only applies with --follow');
+  if (!follow && settle !== undefined) throw new Error('--settle only applies with --follow');
+  const yearText = once(a.year, 'year');
+  if (yearText !== undefined && !/^\d{4}$/.test(yearText)) throw new Error(`bad year: ${yearText} (--year wants four digits)`);
+  const zone = once(a.zone, 'zone');
+  if (zone !== undefined) {
+    try {
+      new LogClock({ zone });
+    } catch {
+      throw new Error(`bad zone: ${zone} (--zone wants UTC, local, +hh:mm or an IANA name such as Europe/Berlin)`);
+    }
+  }
+  const samples = once(a.samples, 'samples');
+  if (samples !== undefined) readable(samples, 'samples');
+  if (!follow) {
+    readable(journal, 'journal');
+    for (const l of logs) readable(l, 'log');
+  }
+  const json = once(a.json, 'json');
+  const markdown = once(a.markdown, 'markdown');
+  if (json === '-' && markdown === '-') throw new Error('--json - and --markdown - cannot both take stdout');
+  return {
+    journal,
+    logs,
+    samples,
+    json,
+    markdown,
+    html: once(a.html, 'html'),
+    title: once(a.title, 'title'),
+    follow,
+    idleMs: idle === undefined ? 300_000 : duration(idle, 'idle'),
+    settleMs: settle === undefined ? 3000 : duration(settle, 'settle'),
+    year: yearText === undefined ? undefined : Number(yearText),
+    zone,
+  };
+}
