@@ -32,3 +32,19 @@ export class FatalError extends Error {
     super(message);
   }
 }
+
+/** A system error as the C tools word it (strerror), for their "bind ...: Address already in use" lines. */
+export function strerror(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'Address already in use';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EADDRNOTAVAIL':
+      return 'Cannot assign requested address';
+    case 'ENOENT':
+      return 'No such file or directory';
+    default:
+      return err.message;
+  }
+}

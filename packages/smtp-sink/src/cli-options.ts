@@ -4,6 +4,7 @@
 import yargs from 'yargs';
 import { FatalError, parseListenEndpoint, unescapeC, EndpointError, type Endpoint } from '@smtpstone/core';
 import { parseCommandDelay, parseCommandList, CommandListError, type CommandDelay } from './commands.js';
+import { parseMetricsListen } from './metrics.js';
 import { checkErrorReply } from './replies.js';
 import { defaultSinkOptions, type SinkOptionsInput } from './options.js';
 
@@ -26,6 +27,8 @@ export interface SinkCli {
   json?: string;
   /** --stats-interval, seconds. */
   statsInterval?: number;
+  /** --metrics-port: where to serve Prometheus metrics, "[host:]port" as given. */
+  metricsListen?: string;
   help: boolean;
 }
 
@@ -68,6 +71,7 @@ const FLAGS = {
   W: { type: 'string', alias: 'delay', desc: 'command:delay[:odds]: delay the reply to a command (repeatable)' },
   json: { type: 'string', desc: 'On exit, write the counters as JSON to FILE ("-" for stdout)' },
   'stats-interval': { type: 'string', desc: 'Every N seconds, a one-line summary on stderr' },
+  'metrics-port': { type: 'string', desc: 'Serve Prometheus metrics at http://[host:]port/metrics (host 127.0.0.1 unless given; port 0 picks one)' },
   help: { type: 'boolean', desc: 'Show this help' },
 } as const;
 
@@ -236,9 +240,11 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
   if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
   const si = last(a['stats-interval']);
   const statsInterval = si === undefined ? undefined : wholeNumber(si, 'stats-interval', 'bad stats interval', 1);
+  const metricsListen = last(a['metrics-port']);
+  if (metricsListen !== undefined) parseMetricsListen(metricsListen);
   const user = last(a.u);
   if (user === '') throw new FatalError('-u wants a user name');
-  return { sink, endpoint, counter: flag(a.c), user, window, json, statsInterval, help: false };
+  return { sink, endpoint, counter: flag(a.c), user, window, json, statsInterval, metricsListen, help: false };
 }
 
 export function helpText(program = 'smtp-sink'): string {

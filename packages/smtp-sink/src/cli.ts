@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Diagnostics, FatalError, formatEndpoint } from '@smtpstone/core';
 import { helpText, parseSinkArgs } from './cli-options.js';
+import { parseMetricsListen, serveSinkMetrics, type MetricsServer } from './metrics.js';
 import { dropPrivileges } from './privileges.js';
 import { startSink } from './server.js';
 import { counterLine, statsLine, type SinkStats } from './stats.js';
@@ -36,9 +37,21 @@ async function main(): Promise<void> {
   }
 
   const sink = await startSink(cli.sink);
+  let metrics: MetricsServer | undefined;
+  if (cli.metricsListen !== undefined) {
+    try {
+      metrics = await serveSinkMetrics(sink, cli.metricsListen);
+    } catch (err) {
+      await sink.close();
+      throw err;
+    }
+  }
   if (cli.user !== undefined) dropPrivileges(cli.user);
   if (cli.endpoint.kind === 'inet' && cli.endpoint.port === 0) log.info(`listening on ${formatEndpoint(sink.address)}`);
   else if ((cli.sink.verbose ?? 0) > 0) log.info(`listening on ${formatEndpoint(sink.address)}`);
+  if (metrics !== undefined && (parseMetricsListen(cli.metricsListen!).port === 0 || (cli.sink.verbose ?? 0) > 0)) {
+    log.info(`metrics at ${metrics.url}`);
+  }
 
   let stopping = false;
   if (cli.counter) {
@@ -74,6 +87,7 @@ async function main(): Promise<void> {
     stopping = true;
     if (interval !== undefined) clearInterval(interval);
     const final = await sink.close(graceMs);
+    await metrics?.close();
     report(final, why, cli.counter, cli.json);
     process.exitCode = code;
     // Let stdout drain, then leave even if a client still holds a half-closed socket.

@@ -3,3 +3,4 @@ export { resolveSinkOptions, defaultSinkOptions, type SinkOptions, type SinkOpti
 export { counterLine, statsLine, type SinkStats } from './stats.js';
 export { COMMAND_NAMES, parseCommandList, parseCommandDelay, type CommandName, type CommandDelay } from './commands.js';
 export { REPLY, ehloReply } from './replies.js';
+export { serveSinkMetrics, sinkMetricsRegistry, parseMetricsListen, type MetricsServer, type MetricsListen } from './metrics.js';

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { FatalError, parseListenEndpoint, type Endpoint } from '@smtpstone/core';
+import { FatalError, parseListenEndpoint, strerror, type Endpoint } from '@smtpstone/core';
 import { buildContext, type SinkContext } from './context.js';
 import { resolveSinkOptions, type SinkOptions, type SinkOptionsInput } from './options.js';
 import { SinkSession } from './session.js';
@@ -86,7 +86,7 @@ class SinkServer extends EventEmitter implements Sink {
 
   private bind(opts: Parameters<Server['listen']>[0], what: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(new FatalError(`${what}: ${describeError(err)}`));
+      const onError = (err: NodeJS.ErrnoException): void => reject(new FatalError(`${what}: ${strerror(err)}`));
       this.server.once('error', onError);
       this.server.listen(opts, () => {
         this.server.off('error', onError);
@@ -199,25 +199,11 @@ function removeStaleSocket(path: string): void {
   try {
     unlinkSync(path);
   } catch (err) {
-    throw new FatalError(`remove ${path}: ${describeError(err as NodeJS.ErrnoException)}`);
+    throw new FatalError(`remove ${path}: ${strerror(err as NodeJS.ErrnoException)}`);
   }
 }
 
 /** strerror()-style text for the errors a listener meets. */
-export function describeError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return 'Address already in use';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EADDRNOTAVAIL':
-      return 'Cannot assign requested address';
-    case 'ENOENT':
-      return 'No such file or directory';
-    default:
-      return err.message;
-  }
-}
 
 /** Starts a sink and resolves once it listens. */
 export async function startSink(input: SinkOptionsInput): Promise<Sink> {
