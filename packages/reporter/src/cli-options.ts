@@ -2,11 +2,13 @@
 import { accessSync, constants } from 'node:fs';
 import yargs from 'yargs';
 import { parseDuration } from '@smtpstone/core';
+import { prepareJudge, type JudgeOptions } from '@smtpstone/results';
 import { LogClock } from './maillog/clock.js';
 
 export const USAGE =
   'usage: smtpstone-report --journal run.jsonl --log maillog [--log maillog.2 ...] [--samples FILE] ' +
-  '[--json FILE|-] [--markdown FILE|-] [--html FILE] [--follow [--idle 5m]] [--year N] [--zone Z]';
+  '[--json FILE|-] [--markdown FILE|-] [--html FILE] [--follow [--idle 5m]] [--year N] [--zone Z] ' +
+  '[--gate G]... [--baseline PREV.json [--max-regression 10%|METRIC=N%]...]';
 
 export interface ReportCli {
   journal: string;
@@ -23,6 +25,8 @@ export interface ReportCli {
   settleMs: number;
   year: number | undefined;
   zone: string | undefined;
+  /** --gate, --baseline, --max-regression, checked (and the baseline read); undefined without them. */
+  judging: JudgeOptions | undefined;
 }
 
 function duration(value: string, flag: string): number {
@@ -69,6 +73,9 @@ export function parseReportArgs(argv: string[]): ReportCli {
     .option('settle', { type: 'string', requiresArg: true, describe: 'with --follow: once every message has its last word, stop after this long with nothing new (default 3s)' })
     .option('year', { type: 'string', requiresArg: true, describe: 'year of year-less log stamps (default: from the log file date)' })
     .option('zone', { type: 'string', requiresArg: true, describe: 'zone of the log stamps: UTC, +hh:mm or an IANA name (default: this machine\'s)' })
+    .option('gate', { type: 'string', array: true, requiresArg: true, describe: "a gate on the report, e.g. delivery_p99<5s, lost=0, errors<0.1%, throughput>=500/s, 'not disk-bound' (repeatable; exit 3 when one fails)" })
+    .option('baseline', { type: 'string', requiresArg: true, describe: 'an earlier report (--json) to compare with: throughput, delivery_p50, delivery_p99, errors (exit 3 on a regression)' })
+    .option('max-regression', { type: 'string', array: true, requiresArg: true, describe: 'with --baseline: how much worse a metric may get, 10% (default) or METRIC=N% (repeatable)' })
     .version(false)
     .strictOptions()
     .fail((msg) => {
@@ -102,6 +109,12 @@ export function parseReportArgs(argv: string[]): ReportCli {
     readable(journal, 'journal');
     for (const l of logs) readable(l, 'log');
   }
+  const gates = (a.gate ?? []).map(String);
+  const baseline = once(a.baseline, 'baseline');
+  const maxRegression = (a['max-regression'] ?? []).map(String);
+  // Checked now, so that a typo in a gate is not found after a long report.
+  const judging =
+    gates.length > 0 || baseline !== undefined || maxRegression.length > 0 ? prepareJudge({ gates, baseline, maxRegression }, 'report') : undefined;
   const json = once(a.json, 'json');
   const markdown = once(a.markdown, 'markdown');
   if (json === '-' && markdown === '-') throw new Error('--json - and --markdown - cannot both take stdout');
@@ -118,5 +131,6 @@ export function parseReportArgs(argv: string[]): ReportCli {
     settleMs: settle === undefined ? 3000 : duration(settle, 'settle'),
     year: yearText === undefined ? undefined : Number(yearText),
     zone,
+    judging,
   };
 }

@@ -3,6 +3,7 @@
 // every message, how fast the MTA drained them and whether the box was the bottleneck.
 // A thin shell over buildReport()/followReport() and the renderers.
 import { Diagnostics } from '@smtpstone/core';
+import { judge } from '@smtpstone/results';
 import { parseReportArgs } from './cli-options.js';
 import { followReport } from './follow-run.js';
 import { buildReport, formatReport, writeOutputs } from './run.js';
@@ -19,10 +20,16 @@ async function main(): Promise<number> {
   const { model, correlation } = cli.follow
     ? await followReport({ ...inputs, idleMs: cli.idleMs, settleMs: cli.settleMs, status: (line) => process.stderr.write(line + '\n') })
     : await buildReport(inputs);
-  writeOutputs(model, correlation, cli);
+  // --gate / --baseline: judged on the model, written into --json and --markdown, printed after the report.
+  const judgement = cli.judging !== undefined ? judge(model, cli.judging) : undefined;
+  writeOutputs(model, correlation, cli, judgement);
   const onStdout = cli.json === '-' || cli.markdown === '-';
-  (onStdout ? process.stderr : process.stdout).write(formatReport(model));
-  return 0;
+  const out = onStdout ? process.stderr : process.stdout;
+  out.write(formatReport(model));
+  if (judgement === undefined) return 0;
+  for (const w of judgement.warnings) log.warning(w);
+  out.write(judgement.lines.map((l) => l + '\n').join(''));
+  return judgement.exitCode;
 }
 
 main().then(

@@ -1,6 +1,7 @@
 // The report command's work, apart from its flags: read the journal, the log(s) and the samples,
 // correlate, build the model, write each requested output. The CLI is a thin shell over this.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { judgementMarkdown, type Judgement } from '@smtpstone/results';
 import { systemRecordOf, type SystemRecord } from '@smtpstone/sampler';
 import { correlate, readJournal, type Correlation } from './correlate/index.js';
 import { readMaillog, type MaillogReader } from './maillog/index.js';
@@ -61,16 +62,19 @@ export async function buildReport(i: ReportInputs): Promise<{ model: ReportModel
 }
 
 /**
- * Writes the requested outputs; returns the text for the terminal. With --json - or
- * --markdown - on stdout, the caller prints the terminal text on stderr instead.
+ * Writes the requested outputs. With --json - or --markdown - on stdout, the caller prints the
+ * terminal text on stderr instead. With a judgement (--gate, --baseline), --json gains `gates`
+ * and the Markdown a table of the gates.
  */
-export function writeOutputs(model: ReportModel, correlation: Correlation, o: ReportOutputs): void {
+export function writeOutputs(model: ReportModel, correlation: Correlation, o: ReportOutputs, judgement?: Judgement): void {
   const put = (file: string, text: string): void => {
     if (file === '-') process.stdout.write(text);
     else writeFileSync(file, text);
   };
-  if (o.json !== undefined) put(o.json, JSON.stringify({ ...model, messages: correlation.messages }, null, 2) + '\n');
-  if (o.markdown !== undefined) put(o.markdown, renderMarkdown(model));
+  const gates =
+    judgement !== undefined ? { gates: { pass: judgement.pass, results: judgement.gates, baseline: judgement.baseline, warnings: judgement.warnings } } : {};
+  if (o.json !== undefined) put(o.json, JSON.stringify({ ...model, ...gates, messages: correlation.messages }, null, 2) + '\n');
+  if (o.markdown !== undefined) put(o.markdown, renderMarkdown(model) + (judgement !== undefined ? '\n' + judgementMarkdown(judgement) : ''));
   if (o.html !== undefined) put(o.html, renderHtml(model));
 }
 
