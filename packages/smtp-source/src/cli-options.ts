@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { EndpointError, FatalError, parseConnectEndpoint, parseDuration } from '@smtpstone/core';
 import type { SourceOptionsInput } from './options.js';
+import { checkStages, MAX_STAGES, parseRate, parseStage, parseStages, type RateStage } from './schedule.js';
 
 export const USAGE =
   'usage: smtp-source [-46AcdLNov] [-C count] [-f from] [-F file] [-l length] [-m count] [-M myhostname] ' +
@@ -33,6 +34,9 @@ const FLAGS = {
   w: { type: 'string', alias: 'wait', desc: 'Wait N seconds after each message' },
   pipelining: { type: 'boolean', desc: 'Use EHLO and, where PIPELINING is offered, send MAIL/RCPT/DATA in one write' },
   duration: { type: 'string', desc: 'Send for this long (30s, 2m) instead of -m messages' },
+  rate: { type: 'string', desc: 'Open model: start messages on a schedule at this rate (200/s, 30/m, 1000/h); -s caps the sessions' },
+  ramp: { type: 'string', desc: 'Open model, rate changing linearly: FROM..TO:DURATION (10/s..500/s:60s); ends the run' },
+  stages: { type: 'string', desc: 'Open model by stages: RATE:DURATION or FROM..TO:DURATION, comma-separated (50/s:30s,100/s:30s)' },
   timeout: { type: 'string', desc: 'Seconds to wait for each reply (300)' },
   json: { type: 'string', desc: 'Write the full result as JSON to FILE ("-" for stdout)' },
   journal: { type: 'string', desc: 'Write one JSON line per message to FILE' },
@@ -166,6 +170,7 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     }
     if (source.durationMs <= 0) throw new FatalError(`bad duration: ${duration} (--duration must be longer than 0)`);
   }
+  openModel(source, last(a.rate), last(a.ramp), last(a.stages), w !== undefined, R !== undefined);
   const timeout = last(a.timeout);
   if (timeout !== undefined) source.timeoutSeconds = positive(timeout, '-timeout', 'bad timeout');
   const json = last(a.json);
@@ -185,6 +190,50 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
   }
   const progress = a.progress === undefined ? undefined : flag(a.progress);
   return { source, counter: flag(a.c), json, journal, progress, window, help: false };
+}
+
+/** --rate, --ramp, --stages: each bad value and each clash one line naming the flags. */
+function openModel(source: SourceOptionsInput, rate: string | undefined, ramp: string | undefined, stages: string | undefined, w: boolean, R: boolean): void {
+  const given = (
+    [
+      ['--rate', rate],
+      ['--ramp', ramp],
+      ['--stages', stages],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (given.length === 0) return;
+  if (given.length > 1) throw new FatalError(`${given.map(([f]) => f).join(' and ')} cannot be used together`);
+  const flag = given[0][0];
+  if (w || R) throw new FatalError(`${flag} cannot be used with ${w ? '-w' : '-R'} (the schedule decides when messages start)`);
+  if (rate !== undefined) {
+    const perSecond = parseRate(rate);
+    if (perSecond === undefined) {
+      if (parseRate(rate, true) === 0) throw new FatalError(`bad rate: ${rate} (--rate must be more than 0)`);
+      throw new FatalError(`bad rate: ${rate} (--rate wants messages per second, minute or hour, e.g. 200/s, 30/m, 1000/h)`);
+    }
+    source.rate = { perSecond };
+    return;
+  }
+  let list: RateStage[] | undefined;
+  let what: string;
+  if (ramp !== undefined) {
+    const one = parseStage(ramp, false);
+    list = one && [one];
+    what = `bad ramp: ${ramp} (--ramp`;
+    if (list === undefined) throw new FatalError(`${what} wants FROM..TO:DURATION, e.g. 10/s..500/s:60s)`);
+  } else {
+    list = parseStages(stages!);
+    what = `bad stages: ${stages} (--stages`;
+    if (list === undefined) throw new FatalError(`${what} wants RATE:DURATION or FROM..TO:DURATION, comma-separated, e.g. 50/s:30s,100/s:30s)`);
+    if (list.length > MAX_STAGES) throw new FatalError(`${what} takes at most ${MAX_STAGES} stages)`);
+  }
+  try {
+    checkStages(list);
+  } catch {
+    throw new FatalError(`${what} starts no message: every rate is 0)`);
+  }
+  if (source.durationMs !== undefined) throw new FatalError(`--duration cannot be used with ${flag} (the stages say how long the run lasts)`);
+  source.stages = list;
 }
 
 export function helpText(program = 'smtp-source'): string {

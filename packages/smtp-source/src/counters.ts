@@ -1,6 +1,8 @@
 // What a run counts, and the result it reports.
 import type { SystemRecord } from '@smtpstone/sampler';
+import type { GeneratorRecord } from './generator.js';
 import type { PhaseName, PhaseSummary } from './histograms.js';
+import type { ScheduleRecord } from './open-model.js';
 
 /** Protocol stages as the errors name them. */
 export type Stage = 'banner' | 'helo' | 'mail' | 'rcpt' | 'data' | 'dot' | 'rset' | 'quit';
@@ -57,6 +59,16 @@ export interface SourceResult {
   throughput: { messagesPerSecond: number; recipientsPerSecond: number; bytesPerSecond: number };
   /** Per phase, milliseconds. */
   latency: Record<PhaseName, PhaseSummary>;
+  /**
+   * Open model only (--rate, --ramp, --stages): the message latency measured from each
+   * message's due time instead of from its MAIL (coordinated omission corrected). `latency`
+   * keeps the closed model's view.
+   */
+  correctedLatency?: { message: PhaseSummary };
+  /** Open model only: late starts, messages never started, sessions used, per-stage figures. */
+  schedule?: ScheduleRecord;
+  /** smtp-source's own event-loop delay and CPU, and whether it was the bottleneck. */
+  generator?: GeneratorRecord;
   /** Why the run ended early: the fatal error, as the C program would have printed it. */
   fatal?: string;
   /** True when stopped by a signal or stop(). */

@@ -8,11 +8,15 @@ import { performance } from 'node:perf_hooks';
 import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
 import { makeSystemRecord, Sampler, type SystemRecord } from '@smtpstone/sampler';
 import { SourceCounters, type SourceResult } from './counters.js';
-import { PhaseHistograms } from './histograms.js';
+import { GeneratorMonitor, type GeneratorRecord } from './generator.js';
+import { PhaseHistograms, summarize } from './histograms.js';
 import { Journal, type JournalEntry } from './journal.js';
 import { DEFAULT_BODY, fileBody, HeaderBuilder, lengthBody, newRunId } from './message.js';
+import { EARLY_START_MS, NOT_YET, OpenModel } from './open-model.js';
 import { resolveSourceOptions, type SourceOptions, type SourceOptionsInput } from './options.js';
+import { checkStages, type RateStage } from './schedule.js';
 import { SourceSession } from './session.js';
+
 
 export interface RunHooks {
   /** Where --journal goes. */
@@ -31,6 +35,9 @@ export interface MessageEvent {
 interface EndedTransaction {
   seq: number;
   startMs: number;
+  /** Open model: when the message was due (performance.now() clock), and its stage; else -1. */
+  dueMs: number;
+  stage: number;
   recipients: string[];
   queueId: string | undefined;
   lmtp: { code: number; reply: string; queueId?: string }[] | undefined;
@@ -60,12 +67,28 @@ export class SourceRun extends EventEmitter {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly startedWall = Date.now();
   private readonly startedMs = performance.now();
+  /** Open model: the schedule's time 0, when start() ran (after the name lookup). */
+  private originMs = this.startedMs;
   private endedMs: number | undefined;
   private readonly journal: Journal | undefined;
   /** --sample: reads /proc from the first connect to the end of the run. */
   private readonly sampler: Sampler | undefined;
   private samplingStarted = false;
   private system: SystemRecord | undefined;
+  /** The open model (--rate, --ramp, --stages), or undefined for the closed one. */
+  readonly open: OpenModel | undefined;
+  /** Open model: sessions between messages, waiting to be given the next one due. */
+  private readonly parkedConnected: SourceSession[] = [];
+  private readonly parkedIdle: SourceSession[] = [];
+  private dispatchTimer: NodeJS.Timeout | undefined;
+  private dispatching = false;
+  private nextSessionId = 1;
+  /** Open model: due time (performance.now() clock) and stage of the message last claimed; -1 otherwise. */
+  claimedDueMs = -1;
+  claimedStage = -1;
+  /** smtp-source's own event-loop delay and CPU, over every run. */
+  private generatorMonitor: GeneratorMonitor | undefined;
+  private generator: GeneratorRecord | undefined;
   private resolveDone!: (r: SourceResult) => void;
   readonly done = new Promise<SourceResult>((resolve) => (this.resolveDone = resolve));
 
@@ -92,6 +115,7 @@ export class SourceRun extends EventEmitter {
       });
     }
     this.deadline = o.durationMs !== undefined ? this.startedMs + o.durationMs : undefined;
+    this.open = openModel(o);
     if (hooks.journalPath !== undefined) this.journal = new Journal(hooks.journalPath);
     if (o.sample !== undefined) {
       const { intervalMs, devices, procRoot } = o.sample;
@@ -125,21 +149,46 @@ export class SourceRun extends EventEmitter {
   }
 
   start(): void {
+    this.generatorMonitor = new GeneratorMonitor();
+    this.originMs = performance.now();
     // Reply timeouts: one sweep for all sessions (see SourceSession.checkTimeout).
     const step = Math.min(1000, Math.max(50, (this.options.timeoutSeconds * 1000) / 10));
     this.sweep = setInterval(() => {
       const now = performance.now();
       for (const s of this.sessions) s.checkTimeout(now);
     }, step);
+    if (this.open !== undefined) {
+      // Sessions are opened as the schedule needs them, up to -s.
+      this.dispatch();
+      if (this.sessions.size === 0) this.finish();
+      return;
+    }
     const n = this.options.durationMs !== undefined ? this.options.sessions : Math.min(this.options.sessions, this.options.messages);
     for (let i = 1; i <= n; i++) this.sessions.add(new SourceSession(i, this));
     for (const s of [...this.sessions]) s.start();
     if (this.sessions.size === 0) this.finish();
   }
 
-  /** Takes the next message from the pool: its number from 1, or 0 when none is left. */
-  claim(): number {
+  /**
+   * Takes the next message from the pool: its number from 1, or 0 when none is left. In the
+   * open model also NOT_YET when the next one is not due; `woken` says the dispatcher handed it
+   * to an idle session (so a late start is the generator's timer, not a want of sessions).
+   */
+  claim(woken = false): number {
     if (this.stopping) return 0;
+    const open = this.open;
+    if (open !== undefined) {
+      const rel = performance.now() - this.originMs;
+      if (open.over(rel)) return 0;
+      if (open.nextDueMs > rel + EARLY_START_MS) return NOT_YET;
+      open.take(rel, !woken && this.parkedConnected.length + this.parkedIdle.length === 0 && this.sessions.size >= this.options.sessions);
+      this.claimedDueMs = this.originMs + open.takenDueMs;
+      this.claimedStage = open.takenStage;
+      this.counters.messagesStarted++;
+      // Keep a timer for the next due message, so that new sessions open on time.
+      if (this.dispatchTimer === undefined && !this.dispatching) this.armDispatch(rel);
+      return ++this.claimed;
+    }
     if (this.deadline !== undefined) {
       if (performance.now() >= this.deadline) return 0;
     } else if (this.claimed >= this.options.messages) {
@@ -165,7 +214,91 @@ export class SourceRun extends EventEmitter {
   }
 
   headersFor(seq: number, session: number): Buffer | undefined {
-    return this.headers?.build(seq, session, Math.max(0, this.options.messages - seq));
+    return this.headers?.build(seq, session, this.messagesLeft(seq));
+  }
+
+  /** The original's "left" count in its Message-Id (0 when only time ends the run). */
+  private messagesLeft(seq: number): number {
+    const m = this.options.messages;
+    return Number.isFinite(m) ? Math.max(0, m - seq) : 0;
+  }
+
+  // ---- the open model's dispatcher ----------------------------------------------------------
+
+  /** A session between messages whose next message is not due yet: it waits here. */
+  park(session: SourceSession): void {
+    (session.isConnected ? this.parkedConnected : this.parkedIdle).push(session);
+    if (this.dispatchTimer === undefined && !this.dispatching) this.armDispatch(performance.now() - this.originMs);
+  }
+
+  /** Arms the dispatcher for the next due message (or for the end of starts). */
+  private armDispatch(relNow: number): void {
+    const open = this.open!;
+    if (open.over(relNow)) {
+      // Nothing is left to start: idle sessions quit now.
+      if (!this.dispatching) this.releaseParked();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.dispatchTimer = undefined;
+      this.dispatch();
+    }, Math.max(1, Math.floor(open.nextDueMs - relNow)));
+    this.timers.add(t);
+    this.dispatchTimer = t;
+  }
+
+  /**
+   * Gives every message now due to a free session: an idle one (with its connection open
+   * first), else a new one while fewer than -s are open. What no session can take waits for
+   * the next session to come free, and its start is late.
+   */
+  private dispatch(): void {
+    const open = this.open!;
+    if (this.dispatchTimer !== undefined) {
+      clearTimeout(this.dispatchTimer);
+      this.timers.delete(this.dispatchTimer);
+      this.dispatchTimer = undefined;
+    }
+    this.dispatching = true;
+    try {
+      while (!this.stopping) {
+        const rel = performance.now() - this.originMs;
+        if (open.over(rel)) break;
+        if (open.nextDueMs > rel + EARLY_START_MS) {
+          this.dispatching = false;
+          this.armDispatch(rel);
+          return;
+        }
+        const session = this.parkedConnected.shift() ?? this.parkedIdle.shift() ?? this.newSession();
+        if (session === undefined) return; // all -s sessions busy: the next to come free takes it
+        const before = open.taken;
+        session.start(true);
+        if (open.taken === before) break; // cannot happen; never spin
+      }
+    } finally {
+      this.dispatching = false;
+    }
+    if (!this.stopping && open.over(performance.now() - this.originMs)) this.releaseParked();
+  }
+
+  private newSession(): SourceSession | undefined {
+    if (this.sessions.size >= this.options.sessions) return undefined;
+    const s = new SourceSession(this.nextSessionId++, this);
+    this.sessions.add(s);
+    if (this.sessions.size > this.open!.peakSessions) this.open!.peakSessions = this.sessions.size;
+    return s;
+  }
+
+  /** The schedule is over: sessions waiting for a message quit (with -d) or just end. */
+  private releaseParked(): void {
+    for (const s of [...this.parkedConnected.splice(0), ...this.parkedIdle.splice(0)]) s.start(true);
+  }
+
+  /** A claimed message that never got its transaction (the session's connection failed). */
+  pendingDropped(stage: number): void {
+    this.counters.messagesFailed++;
+    if (this.open !== undefined && stage >= 0) this.open.ended(stage, 'failed', 0, 0);
   }
 
   private readonly commandCache = new Map<string, Buffer>();
@@ -194,6 +327,13 @@ export class SourceRun extends EventEmitter {
       session.stop();
       return;
     }
+    if (this.open !== undefined) {
+      // The open model connects at the due time: clients arrive on their own, and the connect
+      // is part of the message's latency. No queue.
+      this.startSampling();
+      session.connectNow(() => undefined);
+      return;
+    }
     this.connectQueue.push(session);
     this.nextConnect();
   }
@@ -203,15 +343,19 @@ export class SourceRun extends EventEmitter {
     const next = this.connectQueue.shift();
     if (next === undefined) return;
     this.connecting = true;
+    this.startSampling();
+    next.connectNow(() => {
+      this.connecting = false;
+      this.nextConnect();
+    });
+  }
+
+  private startSampling(): void {
     if (this.sampler !== undefined && !this.samplingStarted) {
       // The baseline reading: the first sample covers the first interval after the first connect.
       this.samplingStarted = true;
       this.sampler.start();
     }
-    next.connectNow(() => {
-      this.connecting = false;
-      this.nextConnect();
-    });
   }
 
   /** -w / -R: the wait after every message, the last one included. */
@@ -230,8 +374,10 @@ export class SourceRun extends EventEmitter {
   }
 
   messageEnded(session: number, t: EndedTransaction, status: MessageEvent['status'], code: number, reply: string, nowMs: number): void {
+    const open = this.open;
+    if (open !== undefined && t.stage >= 0) open.ended(t.stage, status, Math.min(t.dueMs, t.startMs) - this.originMs, nowMs - this.originMs);
     if (this.journal !== undefined) {
-      const entry: JournalEntry = {
+      const entry: JournalEntry & { scheduledMs?: number } = {
         seq: t.seq,
         session,
         messageId: this.headers?.messageId(t.seq, session, Math.max(0, this.options.messages - t.seq)),
@@ -248,6 +394,9 @@ export class SourceRun extends EventEmitter {
         reply,
         queueId: t.queueId,
         lmtp: t.lmtp,
+        // Open model: when the message was due, ms since the run started (it may start up to
+        // EARLY_START_MS before).
+        scheduledMs: t.dueMs >= 0 ? round3(t.dueMs - this.startedMs) : undefined,
       };
       this.journal.write(entry);
     }
@@ -266,8 +415,12 @@ export class SourceRun extends EventEmitter {
     if (this.stopping) return;
     this.interrupted = true;
     this.stopping = true;
+    this.open?.stopStarts(performance.now() - this.originMs);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.dispatchTimer = undefined;
+    this.parkedConnected.length = 0;
+    this.parkedIdle.length = 0;
     for (const s of this.connectQueue.splice(0)) s.stop();
     for (const s of [...this.sessions]) if (s.idle) s.stop();
     const t = setTimeout(() => this.halt(), graceMs);
@@ -276,8 +429,12 @@ export class SourceRun extends EventEmitter {
 
   private halt(): void {
     this.stopping = true;
+    this.open?.stopStarts(performance.now() - this.originMs);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.dispatchTimer = undefined;
+    this.parkedConnected.length = 0;
+    this.parkedIdle.length = 0;
     this.connectQueue.length = 0;
     for (const s of [...this.sessions]) s.stop();
     this.finish();
@@ -296,6 +453,7 @@ export class SourceRun extends EventEmitter {
     this.finished = true;
     clearInterval(this.sweep);
     this.endedMs = performance.now();
+    this.generator = this.generatorMonitor?.stop();
     if (this.sampler !== undefined) this.system = this.stopSampling(this.sampler);
     const result = this.result();
     const close = this.journal?.close() ?? Promise.resolve();
@@ -327,8 +485,10 @@ export class SourceRun extends EventEmitter {
       target: this.endpoint !== undefined ? formatEndpoint(this.endpoint) : String(o.target),
       options: {
         sessions: o.sessions,
-        messages: o.durationMs !== undefined ? undefined : o.messages,
+        messages: o.durationMs !== undefined || !Number.isFinite(o.messages) ? undefined : o.messages,
         durationMs: o.durationMs,
+        rate: o.rate,
+        stages: o.stages,
         recipients: o.recipients,
         length: o.length,
         messageFile: o.messageFile,
@@ -359,6 +519,11 @@ export class SourceRun extends EventEmitter {
         bytesPerSecond: rate(c.bytesSent),
       },
       latency: this.histograms.summary(),
+      // Open model only: the message latency from each message's due time, and the schedule.
+      ...(this.open !== undefined
+        ? { correctedLatency: { message: summarize(this.open.corrected) }, schedule: this.open.record((this.endedMs ?? performance.now()) - this.originMs, this.originMs - this.startedMs) }
+        : {}),
+      generator: this.generator ?? this.generatorMonitor?.peek(),
       fatal: this.fatalMessage,
       interrupted: this.interrupted,
       // Only with --sample, so that the JSON of other runs stays as it was.
@@ -373,6 +538,30 @@ export class SourceRun extends EventEmitter {
  * counts CPU time in 10 ms ticks, so less would mostly be rounding.
  */
 const MIN_LAST_SAMPLE_MS = 50;
+
+/**
+ * The open model asked for by the options, checked (a RangeError says what is wrong), or
+ * undefined for the closed one.
+ */
+function openModel(o: SourceOptions): OpenModel | undefined {
+  if (o.rate === undefined && o.stages === undefined) return undefined;
+  if (o.rate !== undefined && o.stages !== undefined) throw new RangeError('rate and stages cannot be used together');
+  if (o.waitSeconds > 0 || o.randomWaitSeconds > 0) throw new RangeError('rate or stages cannot be used with waitSeconds or randomWaitSeconds (the schedule decides when messages start)');
+  let stages: RateStage[];
+  let cap: number;
+  if (o.rate !== undefined) {
+    const r = o.rate.perSecond;
+    if (!(Number.isFinite(r) && r > 0)) throw new RangeError(`rate: ${r} (want messages per second, more than 0)`);
+    stages = [{ fromPerSecond: r, toPerSecond: r, durationMs: o.durationMs ?? Infinity }];
+    cap = o.durationMs !== undefined ? Infinity : o.messages;
+  } else {
+    if (o.durationMs !== undefined) throw new RangeError('stages cannot be used with durationMs (the stages say how long the run lasts)');
+    stages = o.stages!;
+    cap = o.messages;
+  }
+  checkStages(stages);
+  return new OpenModel(o.rate !== undefined ? 'rate' : 'stages', stages, cap, o.sessions);
+}
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;

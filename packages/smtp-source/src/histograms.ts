@@ -39,24 +39,32 @@ export class PhaseHistograms {
 
   /** Records a latency given in milliseconds (performance.now() differences). */
   record(phase: PhaseName, ms: number): void {
-    this.byPhase.get(phase)!.recordValue(Math.max(1, Math.round(ms * 1000)));
+    recordMs(this.byPhase.get(phase)!, ms);
   }
 
   summary(): Record<PhaseName, PhaseSummary> {
     const out = {} as Record<PhaseName, PhaseSummary>;
-    for (const [phase, h] of this.byPhase) {
-      out[phase] = {
-        count: h.totalCount,
-        min: h.totalCount ? us(h.minNonZeroValue) : 0,
-        mean: h.totalCount ? us(h.mean) : 0,
-        p50: us(h.getValueAtPercentile(50)),
-        p90: us(h.getValueAtPercentile(90)),
-        p99: us(h.getValueAtPercentile(99)),
-        p999: us(h.getValueAtPercentile(99.9)),
-        max: us(h.maxValue),
-        encoded: encode(h),
-      };
-    }
+    for (const [phase, h] of this.byPhase) out[phase] = summarize(h);
     return out;
   }
+}
+
+/** A histogram of microseconds as milliseconds, with its encoded form. */
+export function summarize(h: Histogram): PhaseSummary {
+  return {
+    count: h.totalCount,
+    min: h.totalCount ? us(h.minNonZeroValue) : 0,
+    mean: h.totalCount ? us(h.mean) : 0,
+    p50: us(h.getValueAtPercentile(50)),
+    p90: us(h.getValueAtPercentile(90)),
+    p99: us(h.getValueAtPercentile(99)),
+    p999: us(h.getValueAtPercentile(99.9)),
+    max: us(h.maxValue),
+    encoded: encode(h),
+  };
+}
+
+/** Records milliseconds into a histogram of microseconds (at least 1 µs). */
+export function recordMs(h: Histogram, ms: number): void {
+  h.recordValue(Math.max(1, Math.round(ms * 1000)));
 }

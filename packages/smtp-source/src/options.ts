@@ -2,6 +2,9 @@
 // smtp-source's flags onto these. Every default is the C program's.
 import type { Endpoint } from '@smtpstone/core';
 import type { DeviceSelector, VerdictThresholds } from '@smtpstone/sampler';
+import type { RateStage } from './schedule.js';
+
+export type { RateStage };
 
 /** --sample: what to sample of this host while the run goes, and how to judge it. */
 export interface SourceSampleOptions {
@@ -20,12 +23,26 @@ export interface SourceOptions {
   target: string | Endpoint;
   /** -4 / -6 */
   family: 'any' | 'ipv4' | 'ipv6';
-  /** -s: parallel sessions. */
+  /** -s: parallel sessions (with rate or stages: sessions open at most). */
   sessions: number;
-  /** -m: messages in all; ignored when durationMs is set. */
+  /**
+   * -m: messages in all; ignored when durationMs is set. With `stages` a cap (none unless
+   * given: resolveSourceOptions() makes it Infinity).
+   */
   messages: number;
   /** --duration: keep starting messages for this long instead of counting them. */
   durationMs?: number;
+  /**
+   * --rate: the open model at a steady rate. Message k (from 0) is due k / perSecond seconds
+   * after the start, whenever the one before it ends; `sessions` caps the sessions open at
+   * once (they are opened as the schedule needs them). -m or durationMs ends the run.
+   */
+  rate?: { perSecond: number };
+  /**
+   * --ramp / --stages: the open model with the rate changing by stages (steady, or linear from
+   * fromPerSecond to toPerSecond). The run ends with the last stage unless -m ends it first.
+   */
+  stages?: RateStage[];
   /** -r: recipients per message. */
   recipients: number;
   /** -N: number every recipient from one counter shared by all sessions. */
@@ -104,5 +121,8 @@ export function defaultSourceOptions(): Omit<SourceOptions, 'target'> {
 export type SourceOptionsInput = Partial<SourceOptions> & Pick<SourceOptions, 'target'>;
 
 export function resolveSourceOptions(input: SourceOptionsInput): SourceOptions {
-  return { ...defaultSourceOptions(), ...input };
+  const o = { ...defaultSourceOptions(), ...input };
+  // The stages end the run; -m only when it is given.
+  if (input.stages !== undefined && input.messages === undefined) o.messages = Infinity;
+  return o;
 }

@@ -5,7 +5,9 @@ import type { SourceRun } from './engine.js';
 
 export function showProgress(run: SourceRun): () => void {
   const o = run.options;
-  const byTime = o.durationMs !== undefined;
+  // --ramp/--stages end with their last stage, as --duration does.
+  const scheduleMs = o.stages?.reduce((t, s) => t + s.durationMs, 0);
+  const byTime = o.durationMs !== undefined || scheduleMs !== undefined;
   const bar = new cliProgress.SingleBar(
     {
       format: byTime
@@ -18,7 +20,7 @@ export function showProgress(run: SourceRun): () => void {
     },
     cliProgress.Presets.shades_classic,
   );
-  const total = byTime ? Math.ceil(o.durationMs! / 1000) : o.messages;
+  const total = byTime ? Math.ceil((o.durationMs ?? scheduleMs!) / 1000) : o.messages;
   const started = Date.now();
   bar.start(total, 0, { rate: '0', errors: 0, messages: 0 });
   const tick = (): void => {

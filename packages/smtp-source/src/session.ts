@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ReplyParser, printableString } from '@smtpstone/core';
 import type { SourceRun } from './engine.js';
+import { NOT_YET } from './open-model.js';
 import type { Stage } from './counters.js';
 import { END_OF_DATA } from './message.js';
 import { parseQueueId } from './queue-id.js';
@@ -28,6 +29,9 @@ const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset',
 interface Transaction {
   seq: number;
   startMs: number;
+  /** Open model: when the message was due (performance.now() clock) and its stage; else -1. */
+  dueMs: number;
+  stage: number;
   recipients: string[];
   accepted: number;
   rejected: number;
@@ -60,6 +64,9 @@ export class SourceSession {
   private ended = false;
   /** A message claimed before its transaction could begin (while connecting). */
   private pendingSeq = 0;
+  /** Its due time and stage (open model; else -1). */
+  private pendingDueMs = -1;
+  private pendingStage = -1;
   /** When we last sent a command or heard from the server (performance.now()). */
   private lastActivity = 0;
   private readBuffer: Buffer | undefined;
@@ -72,25 +79,44 @@ export class SourceSession {
     this.connectFailuresLeft = run.options.connectAttempts;
   }
 
-  /** Claims a message and sends it, connecting first when needed. */
-  start(): void {
+  /**
+   * Claims a message and sends it, connecting first when needed. In the open model a message
+   * not due yet parks the session (its connection kept with -d) until the run's dispatcher
+   * starts it again (`woken`).
+   */
+  start(woken = false): void {
     if (this.ended) return;
-    const seq = this.run.claim();
+    const seq = this.run.claim(woken);
     if (seq === 0) {
       if (this.connected) this.quit();
       else this.finish();
       return;
     }
-    this.pendingSeq = seq;
+    if (seq === NOT_YET) {
+      this.run.park(this);
+      return;
+    }
+    this.setPending(seq);
     if (this.connected) this.beginTransaction();
     else this.run.enqueueConnect(this);
+  }
+
+  private setPending(seq: number): void {
+    this.pendingSeq = seq;
+    this.pendingDueMs = this.run.claimedDueMs;
+    this.pendingStage = this.run.claimedStage;
   }
 
   /** A claimed message that never got its transaction counts as failed. */
   private dropPending(): void {
     if (this.pendingSeq === 0) return;
     this.pendingSeq = 0;
-    this.run.counters.messagesFailed++;
+    this.run.pendingDropped(this.pendingStage);
+  }
+
+  /** True while the connection is open (and the session could send on it). */
+  get isConnected(): boolean {
+    return this.connected;
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -191,6 +217,8 @@ export class SourceSession {
     this.txn = {
       seq,
       startMs: performance.now(),
+      dueMs: this.pendingDueMs,
+      stage: this.pendingStage,
       recipients,
       accepted: 0,
       rejected: 0,
@@ -253,8 +281,8 @@ export class SourceSession {
       // along: the next message's envelope with -d (when no wait is asked for), else QUIT.
       if (o.reuseConnection && o.waitSeconds === 0 && o.randomWaitSeconds === 0) {
         const seq = run.claim();
-        if (seq !== 0) {
-          this.pendingSeq = seq;
+        if (seq > 0) {
+          this.setPending(seq);
           this.beginTransaction();
         }
       } else if (!o.reuseConnection) {
@@ -435,6 +463,7 @@ export class SourceSession {
     const now = performance.now();
     if (status === 'accepted') {
       run.counters.messagesAccepted++;
+      // The closed model's view: from MAIL. The open model adds the view from the due time (engine).
       run.histograms.record('message', now - t.startMs);
     } else if (status === 'rejected') {
       run.counters.messagesRejected++;
