@@ -12,6 +12,8 @@ export interface JournalEntry {
   /** When MAIL was sent: wall clock (ISO 8601, ms) and ms since the run started. */
   start: string;
   startMs: number;
+  /** Open model (--rate, --ramp, --stages): when the schedule had the message due, ms since the start. */
+  scheduledMs?: number;
   /** When the final end-of-data reply arrived (or the message was given up). */
   end: string;
   endMs: number;

@@ -2,7 +2,10 @@
 // defaults, and long options for what it lacks. Each bad value: one line naming the flag.
 import yargs from 'yargs';
 import { EndpointError, FatalError, parseConnectEndpoint, parseDuration } from '@smtpstone/core';
+import { prepareJudge, type JudgeOptions } from '@smtpstone/results';
+import { parseMetricsListen } from './metrics.js';
 import type { SourceOptionsInput } from './options.js';
+import { applyShard, parseShard } from './shard.js';
 import { checkStages, MAX_STAGES, parseRate, parseStage, parseStages, type RateStage } from './schedule.js';
 
 export const USAGE =
@@ -45,6 +48,12 @@ const FLAGS = {
     optionalArg: '[interval]',
     desc: 'Sample this host\'s CPU, PSI and disks every interval (1s) during the run: verdict in the summary, "system" in --json',
   },
+  shard: { type: 'string', desc: 'This copy is shard INDEX/COUNT (from 0, as JOB_COMPLETION_INDEX) of one test: its share of -m and --rate, its own message numbers' },
+  'start-at': { type: 'string', desc: 'Wait until this time to start (ISO 8601, or epoch seconds), so that shards start together' },
+  gate: { type: 'string', desc: "Fail (exit 3) unless the run meets this: p99<200ms, throughput>=3000/s, errors<0.1%, 'not cpu-bound' (repeatable)" },
+  baseline: { type: 'string', desc: 'An earlier run\'s --json to compare with: throughput, p50, p99, errors (exit 3 on a regression)' },
+  'max-regression': { type: 'string', desc: 'With --baseline: how much worse a metric may get, 10% (default) or METRIC=N% (repeatable)' },
+  'metrics-port': { type: 'string', desc: 'Serve Prometheus metrics at http://[host:]port/metrics during the run (host 127.0.0.1 unless given; port 0 picks one)' },
   progress: { type: 'boolean', desc: 'Progress bar on stderr (default: when stderr is a terminal and not -c)' },
   'original-headers': { type: 'boolean', desc: 'Headers exactly as the original: no X-Smtpstone-Id, Message-Id <pid.session.left@host>' },
   help: { type: 'boolean', desc: 'Show this help' },
@@ -57,6 +66,12 @@ export interface SourceCli {
   journal?: string;
   progress?: boolean;
   window?: number;
+  /** --start-at: epoch ms to wait for before starting. */
+  startAt?: number;
+  /** --gate, --baseline, --max-regression, checked (and the baseline read) before the run. */
+  judging?: JudgeOptions;
+  /** --metrics-port */
+  metricsListen?: string;
   help: boolean;
 }
 
@@ -189,7 +204,40 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     source.sample = { intervalMs };
   }
   const progress = a.progress === undefined ? undefined : flag(a.progress);
-  return { source, counter: flag(a.c), json, journal, progress, window, help: false };
+  const shard = last(a.shard);
+  let sharded = source;
+  if (shard !== undefined) {
+    try {
+      sharded = applyShard(source, parseShard(shard));
+    } catch (err) {
+      throw new FatalError(`bad shard: ${shard} (--shard ${(err as Error).message})`);
+    }
+  }
+  const startAtText = last(a['start-at']);
+  const startAt = startAtText === undefined ? undefined : parseStartAt(startAtText);
+  const metricsListen = last(a['metrics-port']);
+  if (metricsListen !== undefined) parseMetricsListen(metricsListen);
+  const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+  const gates = list(a.gate);
+  const baseline = last(a.baseline);
+  const maxRegression = list(a['max-regression']);
+  let judging: JudgeOptions | undefined;
+  if (gates.length > 0 || baseline !== undefined || maxRegression.length > 0) {
+    try {
+      // Checked now, so that a typo in a gate is not found after a long run.
+      judging = prepareJudge({ gates, baseline, maxRegression }, 'source');
+    } catch (err) {
+      throw new FatalError((err as Error).message);
+    }
+  }
+  return { source: sharded, counter: flag(a.c), json, journal, progress, window, startAt, judging, metricsListen, help: false };
+}
+
+/** --start-at: ISO 8601 (2026-11-27T12:00:00Z) or epoch seconds; one line naming the flag. */
+function parseStartAt(text: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new FatalError(`bad start time: ${text} (--start-at wants ISO 8601 such as 2026-11-27T12:00:00Z, or epoch seconds)`);
+  return ms;
 }
 
 /** --rate, --ramp, --stages: each bad value and each clash one line naming the flags. */

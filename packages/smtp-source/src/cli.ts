@@ -2,9 +2,12 @@
 // smtp-source's command: a thin shell over startSource() with what a terminal user sees.
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Diagnostics, FatalError } from '@smtpstone/core';
+import { judge } from '@smtpstone/results';
 import { helpText, parseSourceArgs } from './cli-options.js';
 import { startSource } from './engine.js';
+import { serveSourceMetrics, type MetricsServer } from './metrics.js';
 import { formatResult } from './report.js';
 
 const invoked = basename(process.argv[1] ?? 'smtp-source');
@@ -18,7 +21,23 @@ async function main(): Promise<number> {
     return 0;
   }
   if (cli.window !== undefined) log.warning(`-T ${cli.window}: Node.js cannot set socket buffer sizes; using the system default`);
+  if (cli.startAt !== undefined) {
+    const wait = cli.startAt - Date.now();
+    // A shard scheduled late starts at once and says so: the merge spans the copies' real times.
+    if (wait < -1000) log.warning(`--start-at ${new Date(cli.startAt).toISOString()} was ${(-wait / 1000).toFixed(1)} s ago: starting now`);
+    else if (wait > 0) await sleep(wait);
+  }
   const { run, done } = await startSource(cli.source, { journalPath: cli.journal });
+  let metrics: MetricsServer | undefined;
+  if (cli.metricsListen !== undefined) {
+    try {
+      metrics = await serveSourceMetrics(run, cli.metricsListen);
+    } catch (err) {
+      run.stop(0);
+      throw err;
+    }
+    if (metrics.address.port === 0 || /(^|:)0$/.test(cli.metricsListen) || (cli.source.verbose ?? 0) > 0) log.info(`metrics at ${metrics.url}`);
+  }
   if (cli.counter) run.on('dot', (n: number) => process.stdout.write(`${n}\r`));
   const useBar = cli.progress ?? (process.stderr.isTTY === true && !cli.counter && !process.env.CI);
   // Loaded only when shown: most runs are piped or in CI.
@@ -45,7 +64,13 @@ async function main(): Promise<number> {
   }
   // The summary goes to stderr so that stdout stays what the original printed (-c) or JSON.
   process.stderr.write(formatResult(result));
-  return result.fatal !== undefined ? 1 : 0;
+  await metrics?.close();
+  if (result.fatal !== undefined) return 1;
+  if (cli.judging === undefined) return 0;
+  const judgement = judge(result, cli.judging);
+  for (const w of judgement.warnings) log.warning(w);
+  process.stderr.write(judgement.lines.map((l) => l + '\n').join(''));
+  return judgement.exitCode;
 }
 
 main().then(

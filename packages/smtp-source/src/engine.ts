@@ -55,6 +55,8 @@ export class SourceRun extends EventEmitter {
   private readonly headers: HeaderBuilder | undefined;
   readonly runId = newRunId();
   private claimed = 0;
+  /** --shard: this copy's messages are numbered from seqOffset + 1. */
+  private readonly seqOffset: number;
   private recipientCounter = 0;
   private dots = 0;
   private readonly deadline: number | undefined;
@@ -115,6 +117,9 @@ export class SourceRun extends EventEmitter {
       });
     }
     this.deadline = o.durationMs !== undefined ? this.startedMs + o.durationMs : undefined;
+    this.seqOffset = o.shard !== undefined ? o.shard.firstSeq - 1 : 0;
+    // -N: a shard numbers its recipients on from where the copies before it end.
+    this.recipientCounter = this.seqOffset * o.recipients;
     this.open = openModel(o);
     if (hooks.journalPath !== undefined) this.journal = new Journal(hooks.journalPath);
     if (o.sample !== undefined) {
@@ -169,6 +174,11 @@ export class SourceRun extends EventEmitter {
     if (this.sessions.size === 0) this.finish();
   }
 
+  /** Sessions of the run still going (connecting, in a transaction, or parked between messages). */
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
   /**
    * Takes the next message from the pool: its number from 1, or 0 when none is left. In the
    * open model also NOT_YET when the next one is not due; `woken` says the dispatcher handed it
@@ -187,7 +197,7 @@ export class SourceRun extends EventEmitter {
       this.counters.messagesStarted++;
       // Keep a timer for the next due message, so that new sessions open on time.
       if (this.dispatchTimer === undefined && !this.dispatching) this.armDispatch(rel);
-      return ++this.claimed;
+      return ++this.claimed + this.seqOffset;
     }
     if (this.deadline !== undefined) {
       if (performance.now() >= this.deadline) return 0;
@@ -195,7 +205,7 @@ export class SourceRun extends EventEmitter {
       return 0;
     }
     this.counters.messagesStarted++;
-    return ++this.claimed;
+    return ++this.claimed + this.seqOffset;
   }
 
   /**
@@ -220,7 +230,7 @@ export class SourceRun extends EventEmitter {
   /** The original's "left" count in its Message-Id (0 when only time ends the run). */
   private messagesLeft(seq: number): number {
     const m = this.options.messages;
-    return Number.isFinite(m) ? Math.max(0, m - seq) : 0;
+    return Number.isFinite(m) ? Math.max(0, m + this.seqOffset - seq) : 0;
   }
 
   // ---- the open model's dispatcher ----------------------------------------------------------
@@ -377,10 +387,10 @@ export class SourceRun extends EventEmitter {
     const open = this.open;
     if (open !== undefined && t.stage >= 0) open.ended(t.stage, status, Math.min(t.dueMs, t.startMs) - this.originMs, nowMs - this.originMs);
     if (this.journal !== undefined) {
-      const entry: JournalEntry & { scheduledMs?: number } = {
+      const entry: JournalEntry = {
         seq: t.seq,
         session,
-        messageId: this.headers?.messageId(t.seq, session, Math.max(0, this.options.messages - t.seq)),
+        messageId: this.headers?.messageId(t.seq, session, this.messagesLeft(t.seq)),
         trackingId: this.headers !== undefined && this.options.trackingHeaders ? `${this.runId}.${t.seq}` : undefined,
         // Both times from the monotonic clock, anchored once: wall-clock steps cannot make a
         // message end before it started.
@@ -504,6 +514,7 @@ export class SourceRun extends EventEmitter {
         sender: this.sender,
         recipient: this.recipient,
         runId: this.runId,
+        shard: o.shard,
       },
       startedAt: new Date(this.startedWall).toISOString(),
       elapsedMs: round3(elapsedMs),

@@ -9,3 +9,5 @@ export { parseQueueId } from './queue-id.js';
 export { lengthBody, fileBody, DEFAULT_BODY } from './message.js';
 export type { JournalEntry } from './journal.js';
 export { formatResult } from './report.js';
+export { applyShard, parseShard, type Shard } from './shard.js';
+export { serveSourceMetrics, sourceMetricsRegistry, parseMetricsListen, LATENCY_QUANTILES, type MetricsServer, type MetricsListen } from './metrics.js';

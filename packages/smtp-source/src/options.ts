@@ -43,6 +43,12 @@ export interface SourceOptions {
    * fromPerSecond to toPerSecond). The run ends with the last stage unless -m ends it first.
    */
   stages?: RateStage[];
+  /**
+   * --shard: this copy is one of several running one test together (on other machines, pods or
+   * processes). Its messages are numbered from firstSeq (so journals and Message-Ids of the
+   * copies never collide; -N numbers recipients on from there too). See applyShard().
+   */
+  shard?: { index: number; count: number; firstSeq: number };
   /** -r: recipients per message. */
   recipients: number;
   /** -N: number every recipient from one counter shared by all sessions. */
