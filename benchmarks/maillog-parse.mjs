@@ -22,7 +22,8 @@
 //         pflogsumm  Debian's pflogsumm on the same file, under GNU time (peak RSS = ru_maxrss);
 //                    its exit status and Grand Totals are recorded next to our parser's counts
 //
-//   node benchmarks/maillog-parse.mjs [--size MB] [--modes iter,batches,push,report,pflogsumm] [--reps N] [--dir DIR] [--out FILE]
+//   node benchmarks/maillog-parse.mjs [--size MB] [--modes iter,batches,push,report,pflogsumm] [--reps N] [--hold-records N]
+//                                     [--dir DIR] [--out FILE]
 //
 // Plain Node ESM. Build first: npx tsc -b packages/*. pflogsumm: apt-get install pflogsumm time
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -31,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  die, finishMeta, machineMeta, note, positiveInt, root, round, setProgName, splitFlag, statusKb, textTable, writeResults,
+  die, finishMeta, machineMeta, nonNegativeInt, note, positiveInt, root, round, setProgName, splitFlag, statusKb, textTable, writeResults,
 } from './lib.mjs';
 
 setProgName('maillog-parse');
@@ -54,6 +55,8 @@ const USAGE = `usage: node benchmarks/maillog-parse.mjs [options]
   --modes LIST   comma-separated: ${MODES.join(', ')} (default: iter, batches, push, report, and
                  pflogsumm when ${PFLOGSUMM} exists)
   --reps N       runs per mode, each in a fresh process; the best is reported (default 1)
+  --hold-records N
+                 report: correlate()'s holdRecords (default: the library's, 10000; 0: no hold)
   --dir DIR      where to build the log (default: the system temp dir)
   --out FILE     also write the results as JSON to FILE
   --help`;
@@ -171,8 +174,8 @@ function build(path, bytes, plan, copies) {
 
 // ---- children: run one mode once, print one JSON line --------------------------------------
 
-async function child(mode, path, copies) {
-  if (mode === 'report') return reportChild(path, copies);
+async function child(mode, path, copies, holdRecords) {
+  if (mode === 'report') return reportChild(path, copies, holdRecords);
   const { readMaillog, MaillogParser } = await import(pathToFileURL(DIST).href);
   const started = process.hrtime.bigint();
   let records = 0;
@@ -247,7 +250,7 @@ function buildJournal(plan, journalCopies, withLost) {
  * journal's copy-0 messages correlated with copy 0 alone (so the other copies' records, held
  * or not, change nothing).
  */
-async function reportChild(path, copies) {
+async function reportChild(path, copies, holdRecords) {
   const { correlate, buildReportModel, readMaillog, MaillogParser } = await import(pathToFileURL(REPORTER).href);
   const { renderHtml } = await import(pathToFileURL(HTML).href);
   const { files, bytes } = fixtureCopy();
@@ -266,7 +269,7 @@ async function reportChild(path, copies) {
 
   const started = process.hrtime.bigint();
   const reader = readMaillog(path, OPTIONS);
-  const correlation = await correlate(entries, reader);
+  const correlation = await correlate(entries, reader, holdRecords === undefined ? {} : { holdRecords });
   const correlated = process.hrtime.bigint();
   const model = buildReportModel(correlation, {
     journal: '(built in memory)',
@@ -314,6 +317,7 @@ async function reportChild(path, copies) {
       counters: reader.counters,
       peakRssKb: statusKb('self', 'VmHWM'),
       report: {
+        holdRecords: holdRecords ?? 'default',
         journalEntries: s.journalEntries,
         journalCopies,
         lost,
@@ -396,13 +400,14 @@ function ourTotals() {
 // ---- parent -------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const a = { sizeMb: 1024, modes: undefined, reps: 1, dir: tmpdir(), out: undefined };
+  const a = { sizeMb: 1024, modes: undefined, reps: 1, holdRecords: undefined, dir: tmpdir(), out: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = splitFlag(argv[i]);
     const value = () => inline ?? argv[++i] ?? die(`${flag} needs a value`);
     if (flag === '--size') a.sizeMb = positiveInt(flag, value());
     else if (flag === '--modes') a.modes = value().split(',');
     else if (flag === '--reps') a.reps = positiveInt(flag, value());
+    else if (flag === '--hold-records') a.holdRecords = nonNegativeInt(flag, value());
     else if (flag === '--dir') a.dir = value();
     else if (flag === '--out') a.out = value();
     else if (flag === '--help') {
@@ -488,7 +493,7 @@ async function main() {
           continue;
         }
         const t = process.hrtime.bigint();
-        const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, path, String(copies)], {
+        const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, path, String(copies), String(a.holdRecords ?? '')], {
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'inherit'],
           maxBuffer: 1 << 20,
@@ -597,7 +602,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--child') {
-  await child(process.argv[3], process.argv[4], Number(process.argv[5]));
+  await child(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6] ? Number(process.argv[6]) : undefined);
 } else {
   await main();
 }
