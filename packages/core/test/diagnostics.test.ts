@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Diagnostics, FatalError } from '../src/diagnostics.js';
+import { Diagnostics, FatalError, strerror } from '../src/diagnostics.js';
 
 describe('Diagnostics', () => {
   it('formats lines the way Postfix msg(3) does', () => {
@@ -37,5 +37,16 @@ describe('FatalError', () => {
 
   it('carries a given exit code', () => {
     expect(new FatalError('usage', 2).exitCode).toBe(2);
+  });
+});
+
+describe('strerror', () => {
+  it('words system errors as the C tools print them, and keeps any other message', () => {
+    const err = (code: string, message = 'x'): NodeJS.ErrnoException => Object.assign(new Error(message), { code });
+    expect(strerror(err('EADDRINUSE'))).toBe('Address already in use');
+    expect(strerror(err('EACCES'))).toBe('Permission denied');
+    expect(strerror(err('EADDRNOTAVAIL'))).toBe('Cannot assign requested address');
+    expect(strerror(err('ENOENT'))).toBe('No such file or directory');
+    expect(strerror(err('EWHATEVER', 'something odd'))).toBe('something odd');
   });
 });
