@@ -72,7 +72,7 @@ export async function followReport(o: FollowReportOptions): Promise<{ model: Rep
   const system = o.samples !== undefined ? readSystemRecord(o.samples) : undefined;
   const journal = new JournalTail(o.journal);
   // A generous hold: the journal line of a message comes after its first log lines.
-  const correlator = new Correlator([], { holdRecords: 200_000 });
+  const correlator = new Correlator([], { holdRecords: 200_000, live: true });
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   o.signal?.addEventListener('abort', onAbort, { once: true });

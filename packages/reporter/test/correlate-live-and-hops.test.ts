@@ -78,7 +78,7 @@ describe('following hand-offs', () => {
 describe('Correlator (live)', () => {
   it('joins log lines that arrived before their journal line, when holding is on', async () => {
     const records = await recordsOf(FILTERED);
-    const live = new Correlator([], { holdRecords: 1000 });
+    const live = new Correlator([], { holdRecords: 1000, live: true });
     for (const r of records.slice(0, 5)) live.add(r);
     live.addEntry(entry(1, 'AAA111'));
     for (const r of records.slice(5)) live.add(r);
@@ -99,9 +99,17 @@ describe('Correlator (live)', () => {
     expect(live.result().summary.delivered).toBe(1);
   });
 
+  it('after the fact, holds nothing while no message of ours is in the queue: a late journal line finds nothing', async () => {
+    const records = await recordsOf(FILTERED);
+    const batch = new Correlator([]);
+    for (const r of records.slice(0, 5)) batch.add(r);
+    batch.addEntry(entry(1, 'AAA111'));
+    expect(batch.result().messages[0].client).toBeUndefined();
+  });
+
   it('forgets the oldest held queue ids beyond the limit', async () => {
     const records = await recordsOf(FILTERED);
-    const live = new Correlator([], { holdRecords: 2 });
+    const live = new Correlator([], { holdRecords: 2, live: true });
     for (const r of records) live.add(r);
     live.addEntry(entry(1, 'AAA111'));
     // AAA111's five records were pushed out by BBB222's: the message is seen only by what comes next.

@@ -196,6 +196,12 @@ export interface CorrelateOptions {
   holdRecords?: number;
   /** Stops reading the records (Ctrl-C): the result covers what was read. */
   signal?: AbortSignal;
+  /**
+   * Following a live run: journal lines come after their messages' first log lines, so records
+   * of unknown queue ids are held all the time, not only while a message of ours is in the
+   * queue (which is all a content filter's hand-off needs).
+   */
+  live?: boolean;
 }
 
 const PRECISION_RANK: Record<TimePrecision, number> = { us: 0, ms: 1, s: 2, none: 3 };
@@ -262,6 +268,8 @@ class Tracker {
   private readonly handedTo = new Map<string, MessageLife>();
   readonly deferralTimes: number[] = [];
   private readonly held = new Map<string, LogRecord[]>();
+  /** Messages of ours whose current queue file is not removed yet: a hand-off may still come. */
+  private readonly inFlight = new Set<MessageLife>();
   private heldCount = 0;
   records = 0;
   matched = 0;
@@ -270,6 +278,7 @@ class Tracker {
     entries: Iterable<JournalEntry>,
     private readonly pendingCap: number,
     private readonly holdCap: number,
+    private readonly holdAlways: boolean,
   ) {
     for (const e of entries) this.addEntry(e);
   }
@@ -339,6 +348,7 @@ class Tracker {
     this.handedTo.delete(queueId);
     life.hops.push(queueId);
     life.removedAt = undefined;
+    this.inFlight.add(life);
     this.byQueueId.set(queueId, life);
     for (const r of life.recipients) {
       if (r.final?.queuedAs === queueId) {
@@ -372,6 +382,7 @@ class Tracker {
     if (life.queueId !== undefined) return;
     life.queueId = queueId;
     life.hops.push(queueId);
+    this.inFlight.add(life);
     life.joinedBy = how;
     this.unseen--;
     if (life.messageId !== undefined) {
@@ -431,7 +442,9 @@ class Tracker {
     if (count) this.records++;
     const life = this.lifeOf(r);
     if (life === undefined) {
-      if (r.queueId !== undefined && this.holdCap > 0) this.hold(r as LogRecord & { queueId: string });
+      // Held only while a hand-off can still come (some message of ours has a queue file), or
+      // always when following live: in a big log, most of it is other mail, not worth keeping.
+      if (r.queueId !== undefined && this.holdCap > 0 && (this.holdAlways || this.inFlight.size > 0)) this.hold(r as LogRecord & { queueId: string });
       return;
     }
     this.matched++;
@@ -460,7 +473,10 @@ class Tracker {
         break;
       case 'removed':
         // An earlier hop's queue file going away says nothing about the message's end.
-        if (r.queueId === life.hops[life.hops.length - 1]) life.removedAt = r.time;
+        if (r.queueId === life.hops[life.hops.length - 1]) {
+          life.removedAt = r.time;
+          this.inFlight.delete(life);
+        }
         // The id may be reused by a later message (short ids are): let go of it.
         this.byQueueId.delete(r.queueId);
         break;
@@ -638,7 +654,7 @@ export class Correlator {
   private readonly tracker: Tracker;
 
   constructor(entries: Iterable<JournalEntry> = [], options: CorrelateOptions = {}) {
-    this.tracker = new Tracker(entries, options.pendingClients ?? 10_000, options.holdRecords ?? 10_000);
+    this.tracker = new Tracker(entries, options.pendingClients ?? 10_000, options.holdRecords ?? 10_000, options.live ?? false);
   }
 
   addEntry(e: JournalEntry): void {
