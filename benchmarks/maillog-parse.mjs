@@ -174,9 +174,16 @@ function build(path, bytes, plan, copies) {
 
 // ---- children: run one mode once, print one JSON line --------------------------------------
 
+/** User + system CPU seconds of this process since `from` (a process.cpuUsage()). */
+function cpuSince(from) {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
 async function child(mode, path, copies, holdRecords) {
   if (mode === 'report') return reportChild(path, copies, holdRecords);
   const { readMaillog, MaillogParser } = await import(pathToFileURL(DIST).href);
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let records = 0;
   let counters;
@@ -198,7 +205,7 @@ async function child(mode, path, copies, holdRecords) {
     counters = parser.counters;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(JSON.stringify({ mode, seconds, records, counters, peakRssKb: statusKb('self', 'VmHWM') }) + '\n');
+  process.stdout.write(JSON.stringify({ mode, seconds, cpuS: cpuSince(cpu), records, counters, peakRssKb: statusKb('self', 'VmHWM') }) + '\n');
 }
 
 /**
@@ -228,7 +235,6 @@ function buildJournal(plan, journalCopies, withLost) {
         status: 'accepted', code: 250, reply: `2.0.0 Ok: queued as ${queueId}`, queueId,
       });
       if (withLost && entries.length % LOST_EVERY === LOST_EVERY - 1) {
-        const at = new Date(time).toISOString();
         const queueId = (0xb00000000000 + ++lost).toString(16).toUpperCase();
         push({
           messageId: `<lost.${lost}@bench.smtpstone.test>`,
@@ -239,7 +245,7 @@ function buildJournal(plan, journalCopies, withLost) {
       }
     }
   }
-  return { entries, lost, received: received.length };
+  return { entries, lost };
 }
 
 /**
@@ -267,6 +273,7 @@ async function reportChild(path, copies, holdRecords) {
   const one = (await correlate(buildJournal(plan, 1, false).entries, copy0)).summary;
   copy0.length = 0;
 
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const reader = readMaillog(path, OPTIONS);
   const correlation = await correlate(entries, reader, holdRecords === undefined ? {} : { holdRecords });
@@ -311,6 +318,7 @@ async function reportChild(path, copies, holdRecords) {
     JSON.stringify({
       mode: 'report',
       seconds: Number(ended - started) / 1e9,
+      cpuS: cpuSince(cpu),
       correlateSeconds: Number(correlated - started) / 1e9,
       renderSeconds: Number(ended - correlated) / 1e9,
       records: s.records,
@@ -371,6 +379,7 @@ function runPflogsumm(path, dir) {
     mode: 'pflogsumm',
     seconds: wall,
     wallSeconds: wall,
+    cpuS: user + sys,
     cpuUserS: user,
     cpuSysS: sys,
     peakRssKb: maxRssKb,
@@ -461,6 +470,8 @@ async function main() {
 
   const dir = mkdtempSync(join(a.dir, 'maillog-parse-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  // die() exits from inside the try below, past its finally: remove the log on exit too.
+  process.on('exit', cleanup);
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, () => {
       cleanup();
@@ -527,6 +538,7 @@ async function main() {
     r.mode,
     r.seconds.toFixed(1),
     r.wallSeconds.toFixed(1),
+    r.cpuS.toFixed(1),
     ((r.bytes / 1048576) / r.seconds).toFixed(1),
     Math.round(r.lines / r.seconds).toLocaleString('en-US'),
     r.lines.toLocaleString('en-US'),
@@ -536,10 +548,11 @@ async function main() {
     `\n${(best[0].bytes / 1048576).toFixed(0)} MiB, ${best[0].lines.toLocaleString('en-US')} lines, Node ${process.version}, ` +
       `best of ${a.reps} per mode, file in the page cache\n\n`,
   );
-  process.stdout.write(textTable(['mode', 'seconds', 'wall s', 'MiB/s', 'lines/s', 'lines', 'peak RSS MiB'], rows));
+  process.stdout.write(textTable(['mode', 'seconds', 'wall s', 'CPU s', 'MiB/s', 'lines/s', 'lines', 'peak RSS MiB'], rows));
   process.stdout.write(
-    '\nseconds: the work in the child (node: from the first read to the last record, or to the HTML string for report),\n' +
-      'wall s: spawn to exit (node start-up and, for report, building its journal included); MiB/s and lines/s from seconds.\n',
+    '\nseconds: the work in the child (node: from the first read to the last record, or to the HTML string for report;\n' +
+      'pflogsumm: spawn to exit); wall s: spawn to exit (node start-up and, for report, building its journal included);\n' +
+      'CPU s: user + sys over seconds (pflogsumm: the whole process, from GNU time); MiB/s and lines/s from seconds.\n',
   );
   const report = best.find((r) => r.mode === 'report');
   const pfl = best.find((r) => r.mode === 'pflogsumm');
@@ -567,11 +580,12 @@ async function main() {
     comparison = {
       reportOverPflogsumm: round(mibs(report, report.seconds) / mibs(pfl, pfl.seconds), 2),
       reportOverPflogsummWall: round(mibs(report, report.wallSeconds) / mibs(pfl, pfl.wallSeconds), 2),
+      reportOverPflogsummCpu: round(mibs(report, report.cpuS) / mibs(pfl, pfl.cpuS), 2),
       rssReportOverPflogsumm: round(report.peakRssKb / pfl.peakRssKb, 2),
     };
     process.stdout.write(
-      `\nours (report) / pflogsumm, MiB/s: ${comparison.reportOverPflogsumm}x (wall, spawn to exit: ${comparison.reportOverPflogsummWall}x); ` +
-        `peak RSS ${comparison.rssReportOverPflogsumm}x\n`,
+      `\nours (report) / pflogsumm, MiB/s: ${comparison.reportOverPflogsumm}x (wall, spawn to exit: ${comparison.reportOverPflogsummWall}x; ` +
+        `per CPU second: ${comparison.reportOverPflogsummCpu}x); peak RSS ${comparison.rssReportOverPflogsumm}x\n`,
     );
   }
   finishMeta(meta, started);
@@ -587,6 +601,7 @@ async function main() {
         rep: r.rep,
         seconds: round(r.seconds, 3),
         wallSeconds: round(r.wallSeconds, 3),
+        cpuS: round(r.cpuS, 2),
         mibPerS: round(r.bytes / 1048576 / r.seconds, 1),
         linesPerS: Math.round(r.lines / r.seconds),
         peakRssKb: r.peakRssKb,

@@ -8,3 +8,4 @@ export * from './strftime.js';
 export * from './diagnostics.js';
 export * from './rate.js';
 export * from './journal-entry.js';
+export * from './output.js';

@@ -22,6 +22,8 @@ describe('the package entry point', () => {
       'Diagnostics', 'FatalError', 'strerror',
       // rate
       'perSecond', 'parseDuration',
+      // output
+      'writeOutput',
     ];
     for (const name of names) expect(core, name).toHaveProperty(name);
     expect(Object.keys(core).sort()).toEqual([...names].sort());

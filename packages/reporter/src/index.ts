@@ -9,3 +9,4 @@ export type * from './report/model.js';
 export { formatReport } from './report/text.js';
 export { buildReport, readSystemRecord, writeOutputs, type ReportInputs, type ReportOutputs } from './run.js';
 export { mergeByTime } from './maillog/merge.js';
+export * as svg from './report/svg.js';

@@ -1,6 +1,7 @@
 // The report command's work, apart from its flags: read the journal, the log(s) and the samples,
 // correlate, build the model, write each requested output. The CLI is a thin shell over this.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutput } from '@smtpstone/core';
 import { judgementMarkdown, type Judgement } from '@smtpstone/results';
 import { systemRecordOf, type SystemRecord } from '@smtpstone/sampler';
 import { correlate, readJournal, type Correlation } from './correlate/index.js';
@@ -67,15 +68,11 @@ export async function buildReport(i: ReportInputs): Promise<{ model: ReportModel
  * and the Markdown a table of the gates.
  */
 export function writeOutputs(model: ReportModel, correlation: Correlation, o: ReportOutputs, judgement?: Judgement): void {
-  const put = (file: string, text: string): void => {
-    if (file === '-') process.stdout.write(text);
-    else writeFileSync(file, text);
-  };
   const gates =
     judgement !== undefined ? { gates: { pass: judgement.pass, results: judgement.gates, baseline: judgement.baseline, warnings: judgement.warnings } } : {};
-  if (o.json !== undefined) put(o.json, JSON.stringify({ ...model, ...gates, messages: correlation.messages }, null, 2) + '\n');
-  if (o.markdown !== undefined) put(o.markdown, renderMarkdown(model) + (judgement !== undefined ? '\n' + judgementMarkdown(judgement) : ''));
-  if (o.html !== undefined) put(o.html, renderHtml(model));
+  if (o.json !== undefined) writeOutput(o.json, JSON.stringify({ ...model, ...gates, messages: correlation.messages }, null, 2) + '\n', '--json');
+  if (o.markdown !== undefined) writeOutput(o.markdown, renderMarkdown(model) + (judgement !== undefined ? '\n' + judgementMarkdown(judgement) : ''), '--markdown');
+  if (o.html !== undefined) writeOutput(o.html, renderHtml(model), '--html');
 }
 
 export { formatReport };

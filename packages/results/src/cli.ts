@@ -2,8 +2,7 @@
 // smtpstone-results: check, merge, compare and list the metrics of saved results. A thin shell
 // over judge(), mergeResults() and compareResults(). Exit status: 0 pass, 3 a gate failed or a
 // metric regressed, 1 any error (bad flag, unreadable or unfit file).
-import { writeFileSync } from 'node:fs';
-import { Diagnostics } from '@smtpstone/core';
+import { Diagnostics, writeOutput } from '@smtpstone/core';
 import { HELP, parseResultsArgs, PROGRAM, USAGE, type CheckCli, type CompareCli, type MergeCli } from './cli-options.js';
 import { compareResults, formatComparison } from './compare.js';
 import { KIND_NAME, readResultFile } from './documents.js';
@@ -16,19 +15,7 @@ import { formatValue } from './units.js';
 
 const log = new Diagnostics(PROGRAM);
 
-function put(file: string, text: string, flag: string): void {
-  if (file === '-') {
-    process.stdout.write(text);
-    return;
-  }
-  try {
-    writeFileSync(file, text);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : (err as Error).message;
-    throw new Error(`${file}: ${why} (${flag})`);
-  }
-}
+const put = writeOutput;
 
 /** Where the text for people goes: stdout, unless a machine output took it. */
 const textStream = (o: { json?: string; markdown?: string }): NodeJS.WriteStream => (o.json === '-' || o.markdown === '-' ? process.stderr : process.stdout);

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // smtp-source's command: a thin shell over startSource() with what a terminal user sees.
-import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Diagnostics, FatalError } from '@smtpstone/core';
+import { Diagnostics, FatalError, writeOutput } from '@smtpstone/core';
 import { judge } from '@smtpstone/results';
 import { helpText, parseSourceArgs } from './cli-options.js';
 import { startSource } from './engine.js';
@@ -58,9 +57,7 @@ async function main(): Promise<number> {
   if (cli.counter && result.fatal === undefined) process.stdout.write('\n');
   if (result.fatal !== undefined) process.stderr.write(log.line('fatal', result.fatal));
   if (cli.json !== undefined) {
-    const text = JSON.stringify(result, null, 2) + '\n';
-    if (cli.json === '-') process.stdout.write(text);
-    else writeFileSync(cli.json, text);
+    writeOutput(cli.json, JSON.stringify(result, null, 2) + '\n', '--json');
   }
   // The summary goes to stderr so that stdout stays what the original printed (-c) or JSON.
   process.stderr.write(formatResult(result));

@@ -253,6 +253,12 @@ function addressKey(a: string): string {
   return a.toLowerCase();
 }
 
+/**
+ * How long, in multiples of the hold's size, a content filter may take to hand a message on:
+ * 10 x 10,000 records is some 10,000 other messages going by on a busy server.
+ */
+const HOLD_SPAN = 10;
+
 class Tracker {
   readonly messages: MessageLife[] = [];
   /** Log queue id -> message, while the queue file lives. */
@@ -270,6 +276,8 @@ class Tracker {
   private readonly held = new Map<string, LogRecord[]>();
   /** Messages of ours whose current queue file is not removed yet: a hand-off may still come. */
   private readonly inFlight = new Set<MessageLife>();
+  /** Records since the last one about a message of ours. */
+  private sinceOurs = 0;
   private heldCount = 0;
   records = 0;
   matched = 0;
@@ -442,12 +450,17 @@ class Tracker {
     if (count) this.records++;
     const life = this.lifeOf(r);
     if (life === undefined) {
-      // Held only while a hand-off can still come (some message of ours has a queue file), or
-      // always when following live: in a big log, most of it is other mail, not worth keeping.
-      if (r.queueId !== undefined && this.holdCap > 0 && (this.holdAlways || this.inFlight.size > 0)) this.hold(r as LogRecord & { queueId: string });
+      // Held when following live, or while a hand-off can still come: some message of ours has a
+      // queue file, and was heard of within the last HOLD_SPAN x holdCap records (a message
+      // still deferred when the log ends would otherwise keep the hold on for the whole log).
+      this.sinceOurs++;
+      if (r.queueId !== undefined && this.holdCap > 0 && (this.holdAlways || (this.inFlight.size > 0 && this.sinceOurs < this.holdCap * HOLD_SPAN))) {
+        this.hold(r as LogRecord & { queueId: string });
+      }
       return;
     }
     this.matched++;
+    this.sinceOurs = 0;
     switch (r.kind) {
       case 'client':
         if (life.client === undefined) life.client = { time: r.time, peer: peerText(r.client) };
