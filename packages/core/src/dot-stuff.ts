@@ -44,7 +44,9 @@ export function dotStuff(body: Buffer): Buffer {
 
 /**
  * Turns message data as received in DATA (before the terminator) back into the message:
- * removes the first '.' of each line that begins with one. Lines end at CR LF, as on the wire.
+ * removes the first '.' of each line that begins with one. A line starts after any LF, as
+ * dotStuff() sees it (and as Postfix's smtpd reads bare LF): the round trip is the identity
+ * on any body, and a '.' after a bare LF, stuffed against SMTP smuggling, comes back single.
  */
 export function dotUnstuff(data: Buffer): Buffer {
   const out = Buffer.allocUnsafe(data.length);
@@ -57,7 +59,7 @@ export function dotUnstuff(data: Buffer): Buffer {
       continue;
     }
     out[o++] = b;
-    atLineStart = b === LF && i > 0 && data[i - 1] === CR;
+    atLineStart = b === LF;
   }
   return out.subarray(0, o);
 }

@@ -117,7 +117,7 @@ describe('dotUnstuff', () => {
     ['...x\r\n', '..x\r\n'],
     ['a\r\n..b\r\nc', 'a\r\n.b\r\nc'],
     ['a.b\r\n', 'a.b\r\n'],
-    ['a\n.b', 'a\n.b'], // lines end at CR LF; a bare LF does not start one
+    ['a\n..b', 'a\n.b'], // a bare LF starts a line, as for dotStuff (the round trip is the identity)
     ['a\r.b', 'a\r.b'],
     ['\r\n.\r\n', '\r\n\r\n'],
   ])('%j => %j', (input, output) => {
