@@ -7,6 +7,8 @@ import { parseCommandDelay, parseCommandList, CommandListError, type CommandDela
 import { parseMetricsListen } from './metrics.js';
 import { checkErrorReply } from './replies.js';
 import { defaultSinkOptions, type SinkOptionsInput } from './options.js';
+import { AuthConfigError, DEFAULT_AUTH_MECHANISMS, parseMechanisms, readUsersFile } from './auth.js';
+import { readPem } from './tls.js';
 
 export const USAGE =
   'usage: smtp-sink [-468acCeEFLNpPv] [-A delay] [-b soft_reply] [-B hard_reply] [-d template] [-D template] ' +
@@ -69,6 +71,14 @@ const FLAGS = {
   v: { type: 'count', alias: 'verbose', desc: 'Log connects, each command line and disconnects on stderr' },
   w: { type: 'string', alias: 'data-delay', desc: 'Wait this many seconds before answering DATA (= -W data:delay)' },
   W: { type: 'string', alias: 'delay', desc: 'command:delay[:odds]: delay the reply to a command (repeatable)' },
+  starttls: { type: 'boolean', desc: 'Announce and serve STARTTLS (RFC 3207)' },
+  tls: { type: 'boolean', desc: 'Implicit TLS: every connection starts with a TLS handshake (port 465 style)' },
+  'require-tls': { type: 'boolean', desc: 'MAIL before TLS gets "530 5.7.0 Must issue a STARTTLS command first" (implies --starttls)' },
+  'tls-cert': { type: 'string', desc: 'PEM certificate (chain) for TLS; without it a self-signed one is generated at start' },
+  'tls-key': { type: 'string', desc: 'PEM private key of --tls-cert' },
+  'auth-mechanisms': { type: 'string', desc: 'Real AUTH with these mechanisms (PLAIN, LOGIN, CRAM-MD5; default PLAIN,LOGIN)' },
+  users: { type: 'string', desc: 'Real AUTH checked against this file of user:password lines (without it, every AUTH succeeds)' },
+  'require-auth': { type: 'boolean', desc: 'MAIL before AUTH gets "530 5.7.0 Authentication required" (implies real AUTH)' },
   json: { type: 'string', desc: 'On exit, write the counters as JSON to FILE ("-" for stdout)' },
   'stats-interval': { type: 'string', desc: 'Every N seconds, a one-line summary on stderr' },
   'metrics-port': { type: 'string', desc: 'Serve Prometheus metrics at http://[host:]port/metrics (host 127.0.0.1 unless given; port 0 picks one)' },
@@ -78,8 +88,11 @@ const FLAGS = {
 export const HELP_NOTES = `
 Operands: [inet:][host]:port backlog   or   unix:pathname backlog   (port 0 picks a free port and prints it)
 Command lists (-f -q -Q -r -s) take names separated by commas or spaces from:
-  connect helo ehlo lhlo xclient xforward auth mail rcpt data . rset noop vrfy quit
+  connect helo ehlo lhlo xclient xforward auth mail rcpt data . rset noop vrfy quit starttls
   ("connect" is the banner, "." the end of data).
+TLS and AUTH (not in the original): without --tls-cert/--tls-key a self-signed certificate is
+  generated at start and its SHA-256 fingerprint printed. Without --auth-mechanisms, --users or
+  --require-auth, AUTH answers "250 2.0.0 Ok" to anything, as the original does.
 Differences from Postfix's smtp-sink (see docs/user-guide.md):
   -R  Node cannot chroot: dump paths are resolved below the directory, with a warning; nothing is confined.
   -T  Node cannot set a listening socket's TCP window: the flag is accepted, warned about and not applied.
@@ -236,6 +249,8 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
   sink.verbose = typeof a.v === 'number' ? a.v : 0;
   sink.root = last(a.R);
 
+  parseTlsAndAuth(a, sink, last, flag);
+
   const json = last(a.json);
   if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
   const si = last(a['stats-interval']);
@@ -245,6 +260,49 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
   const user = last(a.u);
   if (user === '') throw new FatalError('-u wants a user name');
   return { sink, endpoint, counter: flag(a.c), user, window, json, statsInterval, metricsListen, help: false };
+}
+
+/** --starttls --tls --require-tls --tls-cert --tls-key --auth-mechanisms --users --require-auth. */
+function parseTlsAndAuth(
+  a: Record<string, unknown>,
+  sink: SinkOptionsInput,
+  last: (v: unknown) => string | undefined,
+  flag: (v: unknown) => boolean,
+): void {
+  const starttls = flag(a.starttls);
+  const implicit = flag(a.tls);
+  const requireTls = flag(a['require-tls']);
+  if (starttls && implicit) throw new FatalError('use only one of --starttls or --tls');
+  if (implicit) sink.tls = 'implicit';
+  else if (starttls || requireTls) sink.tls = 'starttls';
+  sink.requireTls = requireTls;
+  const cert = last(a['tls-cert']);
+  const key = last(a['tls-key']);
+  if (cert !== undefined || key !== undefined) {
+    if (cert === undefined) throw new FatalError('--tls-key needs --tls-cert');
+    if (key === undefined) throw new FatalError('--tls-cert needs --tls-key');
+    if (sink.tls === undefined) throw new FatalError('--tls-cert and --tls-key need --starttls, --tls or --require-tls');
+    sink.tlsCert = readPem(cert, '--tls-cert');
+    sink.tlsKey = readPem(key, '--tls-key');
+  }
+
+  const mechanisms = last(a['auth-mechanisms']);
+  const users = last(a.users);
+  const requireAuth = flag(a['require-auth']);
+  sink.requireAuth = requireAuth;
+  if (mechanisms !== undefined || users !== undefined || requireAuth) {
+    let list = [...DEFAULT_AUTH_MECHANISMS];
+    if (mechanisms !== undefined) {
+      try {
+        list = parseMechanisms(mechanisms);
+      } catch (err) {
+        if (err instanceof AuthConfigError) throw new FatalError(`bad --auth-mechanisms: ${err.message}`);
+        throw err;
+      }
+    }
+    if (users === '') throw new FatalError('--users wants a file of user:password lines');
+    sink.auth = { mechanisms: list, users: users === undefined ? undefined : readUsersFile(users) };
+  }
 }
 
 export function helpText(program = 'smtp-sink'): string {

@@ -6,6 +6,8 @@ import type { DumpSettings } from './dump.js';
 import { bannerReply, ehloReply } from './replies.js';
 import type { SinkOptions } from './options.js';
 import type { SinkCounters } from './stats.js';
+import { Authenticator } from './auth.js';
+import type { SinkTls } from './tls.js';
 
 export interface SinkContext {
   readonly options: SinkOptions;
@@ -16,6 +18,16 @@ export interface SinkContext {
   readonly banner: string;
   readonly heloReply: string;
   readonly ehloReply: string;
+  /** EHLO once the session is under TLS: STARTTLS no longer announced (RFC 3207). */
+  readonly ehloReplyTls: string;
+  /** Set when TLS is configured (--starttls, --tls). */
+  readonly tls: SinkTls | undefined;
+  /** --tls: every session starts with a TLS handshake. */
+  readonly implicitTls: boolean;
+  /** Set when real AUTH is configured; unset, AUTH answers "250 2.0.0 Ok" as in the original. */
+  readonly authenticator: Authenticator | undefined;
+  /** --require-tls or --require-auth: MAIL must pass a check first. */
+  readonly mailGated: boolean;
   readonly hardReply: string;
   readonly softReply: string;
   readonly dumping: boolean;
@@ -43,6 +55,7 @@ export function buildContext(
   options: SinkOptions,
   counters: SinkCounters,
   hooks: { onMessage(): void; limitReached(reason: string): void },
+  tls?: SinkTls,
 ): SinkContext {
   const faults = noFaults();
   for (const n of options.hardReject) faults.hardReject[commandIndex(n)] = true;
@@ -59,6 +72,8 @@ export function buildContext(
   enabled[Cmd.Lhlo] = options.lmtp;
   enabled[Cmd.Xclient] = options.xclient;
   enabled[Cmd.Xforward] = options.xforward;
+  enabled[Cmd.Starttls] = tls !== undefined;
+  const mechanisms = options.auth?.mechanisms;
 
   const log = new Diagnostics(options.program, options.writeLog);
   const program = options.program.replace(/^.*\//, '');
@@ -69,7 +84,12 @@ export function buildContext(
     enabled,
     banner: bannerReply(options.hostname, options.esmtp && !options.pix, options.pix),
     heloReply: `250 ${options.hostname}\r\n`,
-    ehloReply: ehloReply(options.hostname, options.announce),
+    ehloReply: ehloReply(options.hostname, options.announce, { starttls: options.tls === 'starttls' && tls !== undefined, authMechanisms: mechanisms }),
+    ehloReplyTls: ehloReply(options.hostname, options.announce, { authMechanisms: mechanisms }),
+    tls,
+    implicitTls: options.tls === 'implicit' && tls !== undefined,
+    authenticator: options.auth === undefined ? undefined : new Authenticator(options.auth, options.hostname),
+    mailGated: options.requireTls || options.requireAuth,
     hardReply: options.hardReply + '\r\n',
     softReply: options.softReply + '\r\n',
     dumping: options.dumpTemplate !== undefined || options.sharedDumpTemplate !== undefined,

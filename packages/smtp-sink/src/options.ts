@@ -3,6 +3,7 @@
 import type { Endpoint } from '@smtpstone/core';
 import type { Announce } from './replies.js';
 import type { CommandDelay, CommandName } from './commands.js';
+import { DEFAULT_AUTH_MECHANISMS, type AuthSettings } from './auth.js';
 
 export interface SinkOptions {
   /** Where to listen: "[inet:][host]:port" or "unix:/path" (port 0 picks a free port). */
@@ -63,6 +64,23 @@ export interface SinkOptions {
   root?: string;
   /** -v: log connects, every command line received and disconnects. */
   verbose: number;
+  /**
+   * --starttls: STARTTLS announced and served; --tls: every connection is TLS from its first
+   * byte (port 465 style). Unset: no TLS, STARTTLS is an unknown command as in the original.
+   */
+  tls?: 'starttls' | 'implicit';
+  /** --tls-cert / --tls-key: PEM certificate (chain) and key; without them a self-signed one is made. */
+  tlsCert?: string | Buffer;
+  tlsKey?: string | Buffer;
+  /** --require-tls: MAIL before TLS is answered 530 (implies STARTTLS unless TLS is implicit). */
+  requireTls: boolean;
+  /**
+   * --auth-mechanisms / --users: real AUTH (334 exchanges, 235/535). Unset: AUTH answers
+   * "250 2.0.0 Ok" to anything, as the original does.
+   */
+  auth?: AuthSettings;
+  /** --require-auth: MAIL before a successful AUTH is answered 530 (implies real AUTH). */
+  requireAuth: boolean;
   /** Program name in diagnostics ("smtp-sink"). */
   program: string;
   /** Where diagnostics and -s lines go (stderr by default). */
@@ -101,6 +119,8 @@ export function defaultSinkOptions(): Omit<SinkOptions, 'listen'> {
     dataReadDelaySeconds: 0,
     maxClients: 256,
     timeoutSeconds: 100,
+    requireTls: false,
+    requireAuth: false,
     verbose: 0,
     program: 'smtp-sink',
     writeLog: (line) => process.stderr.write(line),
@@ -117,5 +137,7 @@ export function resolveSinkOptions(input: SinkOptionsInput): SinkOptions {
   if (o.hardReject.length > 0 || o.softReject.length > 0) o.announce.pipelining = false;
   if (!o.xclient) o.announce.xclient = false;
   if (!o.xforward) o.announce.xforward = false;
+  if (o.requireTls && o.tls === undefined) o.tls = 'starttls';
+  if (o.requireAuth && o.auth === undefined) o.auth = { mechanisms: [...DEFAULT_AUTH_MECHANISMS] };
   return o;
 }

@@ -31,12 +31,23 @@ export interface Announce {
   dsn: boolean;
 }
 
-/** The EHLO/LHLO reply, in the C sink's order; its last line is "250 " with a trailing space. */
-export function ehloReply(hostname: string, a: Announce): string {
+/** What EHLO announces beyond the original: STARTTLS, and the AUTH mechanisms when configured. */
+export interface ExtraAnnounce {
+  starttls?: boolean;
+  /** Replaces the original's "PLAIN LOGIN". */
+  authMechanisms?: readonly string[];
+}
+
+/**
+ * The EHLO/LHLO reply, in the C sink's order; its last line is "250 " with a trailing space.
+ * STARTTLS (not in the original) goes just before AUTH.
+ */
+export function ehloReply(hostname: string, a: Announce, extra: ExtraAnnounce = {}): string {
   let r = `250-${hostname}\r\n`;
   if (a.pipelining) r += '250-PIPELINING\r\n';
   if (a.eightBitMime) r += '250-8BITMIME\r\n';
-  if (a.auth) r += '250-AUTH PLAIN LOGIN\r\n';
+  if (extra.starttls) r += '250-STARTTLS\r\n';
+  if (a.auth) r += `250-AUTH ${extra.authMechanisms?.join(' ') ?? 'PLAIN LOGIN'}\r\n`;
   if (a.xclient) r += '250-XCLIENT NAME HELO\r\n';
   if (a.xforward) r += '250-XFORWARD NAME ADDR PROTO HELO\r\n';
   if (a.enhancedStatusCodes) r += '250-ENHANCEDSTATUSCODES\r\n';

@@ -9,16 +9,19 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { FatalError, parseListenEndpoint, strerror, type Endpoint } from '@smtpstone/core';
+import { Diagnostics, FatalError, parseListenEndpoint, strerror, type Endpoint } from '@smtpstone/core';
 import { buildContext, type SinkContext } from './context.js';
 import { resolveSinkOptions, type SinkOptions, type SinkOptionsInput } from './options.js';
 import { SinkSession } from './session.js';
 import { SinkCounters, type SinkStats } from './stats.js';
+import { loadTls, selfSignedTls, type SinkTls } from './tls.js';
 
 export interface Sink {
   /** Where the sink listens; for port 0 the port the system picked. */
   readonly address: Endpoint;
   readonly options: SinkOptions;
+  /** With TLS configured: the certificate in use (PEM), its SHA-256 fingerprint, and whether it was generated. */
+  readonly tls: { cert: string; fingerprint256: string; selfSigned: boolean } | undefined;
   /** A snapshot of the counters. */
   stats(): SinkStats;
   /** Resolves with the reason when -M or -n is reached. */
@@ -44,13 +47,24 @@ class SinkServer extends EventEmitter implements Sink {
   private readonly ctx: SinkContext;
   private closing: Promise<SinkStats> | undefined;
 
-  constructor(readonly options: SinkOptions) {
+  readonly tls: Sink['tls'];
+
+  constructor(
+    readonly options: SinkOptions,
+    tls: SinkTls | undefined,
+  ) {
     super();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.ctx = buildContext(options, this.counters, {
-      onMessage: () => this.emit('message'),
-      limitReached: (reason) => this.finish(reason),
-    });
+    this.tls = tls === undefined ? undefined : { cert: tls.cert, fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned };
+    this.ctx = buildContext(
+      options,
+      this.counters,
+      {
+        onMessage: () => this.emit('message'),
+        limitReached: (reason) => this.finish(reason),
+      },
+      tls,
+    );
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -143,8 +157,10 @@ class SinkServer extends EventEmitter implements Sink {
       if (next.destroyed) continue;
       next.removeAllListeners('close');
       next.removeAllListeners('error');
-      this.serve(next);
+      // Resumed before the session takes it: with --tls the session pauses it again at once
+      // and hands what it holds (the ClientHello) to the TLS layer.
       next.resume();
+      this.serve(next);
     }
   }
 
@@ -207,7 +223,22 @@ function removeStaleSocket(path: string): void {
 
 /** Starts a sink and resolves once it listens. */
 export async function startSink(input: SinkOptionsInput): Promise<Sink> {
-  const sink = new SinkServer(resolveSinkOptions(input));
+  const options = resolveSinkOptions(input);
+  let tls: SinkTls | undefined;
+  if (options.tls !== undefined) {
+    if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+      throw new FatalError(options.tlsCert === undefined ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key');
+    }
+    if (options.tlsCert !== undefined) {
+      tls = loadTls(options.tlsCert, options.tlsKey!);
+    } else {
+      tls = await selfSignedTls(options.hostname);
+      new Diagnostics(options.program, options.writeLog).info(
+        `no --tls-cert: using a self-signed certificate for ${options.hostname}, SHA-256 fingerprint ${tls.fingerprint256}`,
+      );
+    }
+  }
+  const sink = new SinkServer(options, tls);
   await sink.listen();
   return sink;
 }

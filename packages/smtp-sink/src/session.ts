@@ -6,11 +6,18 @@
 // how the C sink batches replies to pipelined commands. When a reply must wait (-w/-W, -H,
 // -A), the rest of the chunk is parked and the socket paused, so later commands are answered
 // after the delayed one, in order (the C sink answers them first).
+//
+// TLS (STARTTLS or --tls) wraps the socket in a TLSSocket and carries on with the same state
+// machine on it; AUTH exchanges (when real AUTH is configured) take the next lines as their
+// responses. Neither touches the plaintext path beyond a field test per line.
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { EndOfDataScanner, printable } from '@smtpstone/core';
 import { Cmd, COMMAND_NAMES, delaySeconds, matchVerb, type ParsedVerb } from './commands.js';
 import { DumpWriter } from './dump.js';
 import { REPLY } from './replies.js';
+import { AUTH_REPLY, type AuthExchange, type AuthStep } from './auth.js';
+import { TLS_REPLY } from './tls.js';
 import type { SinkContext } from './context.js';
 
 const CR = 0x0d;
@@ -24,8 +31,12 @@ const MAX_UNSENT = 256 * 1024;
 const enum Mode {
   Command,
   Data,
+  /** STARTTLS answered or --tls: no input is read as SMTP until the handshake is done. */
+  Handshake,
   Closed,
 }
+
+const ignore = (): void => undefined;
 
 export class SinkSession {
   private mode = Mode.Command;
@@ -53,12 +64,34 @@ export class SinkSession {
   private readonly dump: DumpWriter | undefined;
   private readonly clientAddr: string;
   private timer: NodeJS.Timeout | undefined;
+  /** The connection: the accepted socket, then the TLSSocket wrapped around it. */
+  private socket: Socket;
+  // TLS.
+  /** STARTTLS was answered 220; the handshake starts once that reply is sent. */
+  private upgradePending = false;
+  private tlsStarted = false;
+  private secure = false;
+  private tlsFailed = false;
+  // AUTH (real AUTH only).
+  private authenticated = false;
+  /** An AUTH exchange waiting for the client's next line. */
+  private authExchange: AuthExchange | null = null;
+  private ended = false;
+  private readonly onData = (chunk: Buffer): void => this.feed(chunk, 0);
+  private readonly onTimeoutEvent = (): void => this.onTimeout();
+  private readonly onErrorEvent = (err: NodeJS.ErrnoException): void => this.onError(err);
+  private readonly onCloseEvent = (): void => this.onClose();
+  private readonly onDrain = (): void => {
+    // Not while a handshake is pending: a resumed plain socket would lose the ClientHello.
+    if (!this.suspended && this.mode < Mode.Handshake) this.socket.resume();
+  };
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly ctx: SinkContext,
     private readonly onEnd: (session: SinkSession) => void,
   ) {
+    this.socket = socket;
     const o = ctx.options;
     this.proto = o.lmtp ? 'LMTP' : 'SMTP';
     this.clientAddr = clientAddress(socket);
@@ -70,13 +103,15 @@ export class SinkSession {
     }
     socket.setNoDelay(true);
     socket.setTimeout(o.timeoutSeconds * 1000);
-    socket.on('data', (chunk: Buffer) => this.feed(chunk, 0));
-    socket.on('timeout', () => this.onTimeout());
-    socket.on('error', (err) => this.onError(err));
-    socket.on('close', () => this.onClose());
-    socket.on('drain', () => {
-      if (!this.suspended && !this.closed) socket.resume();
-    });
+    this.attach(socket);
+  }
+
+  private attach(socket: Socket): void {
+    socket.on('data', this.onData);
+    socket.on('timeout', this.onTimeoutEvent);
+    socket.on('error', this.onErrorEvent);
+    socket.on('close', this.onCloseEvent);
+    socket.on('drain', this.onDrain);
   }
 
   private get closed(): boolean {
@@ -88,6 +123,17 @@ export class SinkSession {
     if (this.ctx.options.verbose > 0) {
       this.ctx.log.info(`connect (${this.clientAddr === 'local' ? 'AF_LOCAL local' : `${familyOf(this.socket)} ${this.clientAddr}`})`);
     }
+    if (this.ctx.implicitTls) {
+      // --tls: the handshake comes first; the banner follows it (onSecure).
+      this.mode = Mode.Handshake;
+      this.socket.pause();
+      this.wrapTls(this.socket);
+      return;
+    }
+    this.greet();
+  }
+
+  private greet(): void {
     this.respond(Cmd.Connect, null, 0, 0);
     this.flush();
   }
@@ -97,8 +143,16 @@ export class SinkSession {
   private feed(chunk: Buffer, from: number): void {
     let pos = from;
     const len = chunk.length;
-    while (pos < len && !this.suspended && !this.closed) {
+    while (pos < len && !this.suspended && this.mode < Mode.Handshake) {
       pos = this.mode === Mode.Data ? this.feedData(chunk, pos) : this.feedCommand(chunk, pos);
+    }
+    if (this.upgradePending) {
+      // Whatever the client sent after STARTTLS, before the handshake, is dropped unread: it
+      // came in the clear and must not be executed as if it had come under TLS (the STARTTLS
+      // command injection of CVE-2011-0411, RFC 3207 section 6).
+      if (pos < len) this.ctx.counters.starttlsDiscarded++;
+      this.beginTls();
+      return;
     }
     if (this.suspended && pos < len && !this.closed) {
       this.parked = chunk;
@@ -147,6 +201,7 @@ export class SinkSession {
   }
 
   private tooLong(): void {
+    this.authExchange = null;
     this.ctx.counters.longLines++;
     this.ctx.log.warning('command line too long');
     this.reply(REPLY.lineTooLong);
@@ -169,6 +224,11 @@ export class SinkSession {
 
   private command(line: Buffer, start: number, end: number): void {
     const ctx = this.ctx;
+    if (this.authExchange !== null) {
+      // The line answers a 334; it is not logged (it carries credentials).
+      this.authStepped(ctx.authenticator!.step(line.toString('latin1', start, end), this.authExchange), this.authExchange);
+      return;
+    }
     if (ctx.options.verbose > 0) ctx.log.info(printable(line, start, end));
     matchVerb(line, start, end, this.verb);
     const cmd = this.verb.cmd;
@@ -247,20 +307,28 @@ export class SinkSession {
         return;
       case Cmd.Ehlo:
         this.greeting(line!, argsStart, end, 'ESMTP');
-        this.reply(ctx.ehloReply);
+        this.reply(this.secure ? ctx.ehloReplyTls : ctx.ehloReply);
         return;
       case Cmd.Lhlo:
         this.greeting(line!, argsStart, end, 'LMTP');
-        this.reply(ctx.ehloReply);
+        this.reply(this.secure ? ctx.ehloReplyTls : ctx.ehloReply);
+        return;
+      case Cmd.Auth:
+        // Without real AUTH configured, "250 2.0.0 Ok" to anything, as the original.
+        if (ctx.authenticator === undefined) this.reply(REPLY.ok);
+        else this.auth(line!, argsStart, end);
+        return;
+      case Cmd.Starttls:
+        this.starttls(argsStart < end);
         return;
       case Cmd.Xclient:
       case Cmd.Xforward:
-      case Cmd.Auth:
       case Cmd.Noop:
       case Cmd.Vrfy:
         this.reply(REPLY.ok);
         return;
       case Cmd.Mail:
+        if (ctx.mailGated && this.mailRefused()) return;
         if (this.inTransaction) {
           ctx.counters.outOfOrder++;
           this.reject(REPLY.nestedMail);
@@ -323,6 +391,136 @@ export class SinkSession {
       default:
         this.reject(REPLY.unknown);
     }
+  }
+
+  /** --require-tls / --require-auth: refuses MAIL (530) when the session lacks what they ask. */
+  private mailRefused(): boolean {
+    const o = this.ctx.options;
+    if (o.requireTls && !this.secure) {
+      this.reject(TLS_REPLY.required);
+      return true;
+    }
+    if (o.requireAuth && !this.authenticated) {
+      this.reject(AUTH_REPLY.required);
+      return true;
+    }
+    return false;
+  }
+
+  // ---- AUTH -------------------------------------------------------------------------------
+
+  private auth(line: Buffer, argsStart: number, end: number): void {
+    const ctx = this.ctx;
+    if (this.authenticated) {
+      ctx.counters.outOfOrder++;
+      this.reject(AUTH_REPLY.already);
+      return;
+    }
+    if (this.inTransaction) {
+      ctx.counters.outOfOrder++;
+      this.reject(AUTH_REPLY.inTransaction);
+      return;
+    }
+    const exchange: AuthExchange = { mechanism: 'PLAIN' };
+    this.authStepped(ctx.authenticator!.begin(line.toString('latin1', argsStart, end), exchange), exchange);
+  }
+
+  private authStepped(step: AuthStep, exchange: AuthExchange): void {
+    const counters = this.ctx.counters;
+    this.authExchange = step.state === 'more' ? exchange : null;
+    switch (step.state) {
+      case 'more':
+        this.reply(step.reply);
+        return;
+      case 'success':
+        this.authenticated = true;
+        counters.authSuccesses++;
+        this.reply(step.reply);
+        return;
+      case 'failure':
+        counters.authFailures++;
+        this.reject(step.reply);
+        return;
+      case 'aborted':
+        this.reject(step.reply);
+    }
+  }
+
+  // ---- TLS --------------------------------------------------------------------------------
+
+  private starttls(hasArgs: boolean): void {
+    if (this.secure) {
+      this.ctx.counters.outOfOrder++;
+      this.reject(TLS_REPLY.already);
+      return;
+    }
+    if (hasArgs) {
+      this.reject(TLS_REPLY.syntax);
+      return;
+    }
+    this.reply(TLS_REPLY.ready);
+    this.mode = Mode.Handshake;
+    this.upgradePending = true;
+  }
+
+  /** Sends the 220 to STARTTLS, then wraps the socket once it is out. */
+  private beginTls(): void {
+    this.upgradePending = false;
+    const plain = this.socket;
+    // Paused, the socket keeps what arrives (the ClientHello) for the TLSSocket to read.
+    plain.pause();
+    plain.removeListener('data', this.onData);
+    const out = this.out;
+    this.out = '';
+    plain.write(out, (err) => {
+      if (err == null) this.wrapTls(plain);
+    });
+  }
+
+  private wrapTls(plain: Socket): void {
+    if (this.closed || plain.destroyed) return;
+    const ctx = this.ctx;
+    plain.removeListener('data', this.onData);
+    plain.removeListener('timeout', this.onTimeoutEvent);
+    plain.removeListener('error', this.onErrorEvent);
+    plain.removeListener('drain', this.onDrain);
+    plain.on('error', ignore);
+    plain.setTimeout(0);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: ctx.tls!.context });
+    this.socket = secure;
+    this.tlsStarted = true;
+    this.attach(secure);
+    // -t covers the handshake too: a client that stalls in it is dropped and counted.
+    secure.setTimeout(ctx.options.timeoutSeconds * 1000);
+    secure.once('secure', () => this.onSecure(secure));
+  }
+
+  private onSecure(secure: TLSSocket): void {
+    if (this.closed) return;
+    const ctx = this.ctx;
+    const protocol = secure.getProtocol() ?? 'unknown';
+    const cipher = secure.getCipher()?.name ?? 'unknown';
+    ctx.counters.countHandshake(protocol, cipher);
+    if (ctx.options.verbose > 0) ctx.log.info(`TLS established: ${protocol} ${cipher}`);
+    this.secure = true;
+    // RFC 3207 section 4.2: forget everything learned before the handshake; the client
+    // starts over with EHLO.
+    this.resetTransaction(true);
+    this.proto = ctx.options.lmtp ? 'LMTP' : 'SMTP';
+    this.heloArgs = undefined;
+    this.authenticated = false;
+    this.authExchange = null;
+    this.lineLength = 0;
+    this.lineTooLong = false;
+    this.mode = Mode.Command;
+    if (ctx.implicitTls) this.greet();
+  }
+
+  private tlsFailure(why: string): void {
+    if (this.tlsFailed) return;
+    this.tlsFailed = true;
+    this.ctx.counters.tlsFailures++;
+    if (this.ctx.options.verbose > 0) this.ctx.log.warning(`TLS handshake failed: ${why}`);
   }
 
   private greeting(line: Buffer, argsStart: number, end: number, proto: 'SMTP' | 'ESMTP' | 'LMTP'): void {
@@ -429,6 +627,14 @@ export class SinkSession {
       this.timer = undefined;
       if (this.closed) return;
       then();
+      if (this.upgradePending) {
+        // A delayed STARTTLS: what was parked behind it is dropped, as in feed().
+        this.suspended = false;
+        if (this.parked !== null) this.ctx.counters.starttlsDiscarded++;
+        this.parked = null;
+        this.beginTls();
+        return;
+      }
       this.flush();
       if (!resume || this.closed) return;
       this.suspended = false;
@@ -466,11 +672,23 @@ export class SinkSession {
       return;
     }
     this.ctx.counters.timeouts++;
+    if (this.tlsStarted && !this.secure) {
+      this.tlsFailure('timeout');
+      this.ctx.log.warning('TLS handshake timeout');
+      this.close(true);
+      return;
+    }
     this.ctx.log.warning('read timeout');
     this.close(true);
   }
 
   private onError(err: NodeJS.ErrnoException): void {
+    if (this.tlsStarted && !this.secure) {
+      // A failed handshake: counted on its own, and the connection dropped.
+      this.tlsFailure(err.code ?? err.message);
+      this.close(true);
+      return;
+    }
     // A reset after we already closed is the client's business, not an error of the session.
     if (!this.closed) {
       this.ctx.counters.socketErrors++;
@@ -479,6 +697,10 @@ export class SinkSession {
   }
 
   private onClose(): void {
+    if (this.ended) return;
+    this.ended = true;
+    // A client that hangs up in the middle of the handshake failed it too.
+    if (this.tlsStarted && !this.secure && this.mode !== Mode.Closed) this.tlsFailure('connection closed');
     if (this.timer !== undefined) clearTimeout(this.timer);
     const wasInData = this.mode === Mode.Data;
     if (wasInData) this.ctx.counters.lostInData++;

@@ -44,6 +44,18 @@ export interface SinkStats {
   dumps: number;
   /** Dump writes that failed (the message is still acknowledged; see the log). */
   dumpErrors: number;
+  /** TLS handshakes completed (STARTTLS or --tls). */
+  tlsHandshakes: number;
+  /** TLS handshakes that failed: a bad or garbage ClientHello, a hang-up, or a stall past -t. */
+  tlsFailures: number;
+  /** Completed handshakes by protocol ("TLSv1.3") and by cipher. */
+  tlsProtocols: Record<string, number>;
+  tlsCiphers: Record<string, number>;
+  /** STARTTLS commands with more input pipelined behind them, discarded unread (CVE-2011-0411). */
+  starttlsDiscarded: number;
+  /** AUTH exchanges answered 235 / 535 (real AUTH only). */
+  authSuccesses: number;
+  authFailures: number;
   /** When the sink started listening (ms since the epoch). */
   startedAt: number;
   /** Milliseconds since start. */
@@ -75,11 +87,24 @@ export class SinkCounters {
   socketErrors = 0;
   dumps = 0;
   dumpErrors = 0;
+  tlsHandshakes = 0;
+  tlsFailures = 0;
+  readonly tlsProtocols = new Map<string, number>();
+  readonly tlsCiphers = new Map<string, number>();
+  starttlsDiscarded = 0;
+  authSuccesses = 0;
+  authFailures = 0;
   readonly startedAt = Date.now();
   private readonly startedHr = process.hrtime.bigint();
 
   countReject(code: number): void {
     this.rejects.set(code, (this.rejects.get(code) ?? 0) + 1);
+  }
+
+  countHandshake(protocol: string, cipher: string): void {
+    this.tlsHandshakes++;
+    this.tlsProtocols.set(protocol, (this.tlsProtocols.get(protocol) ?? 0) + 1);
+    this.tlsCiphers.set(cipher, (this.tlsCiphers.get(cipher) ?? 0) + 1);
   }
 
   elapsedMs(): number {
@@ -117,6 +142,13 @@ export class SinkCounters {
       socketErrors: this.socketErrors,
       dumps: this.dumps,
       dumpErrors: this.dumpErrors,
+      tlsHandshakes: this.tlsHandshakes,
+      tlsFailures: this.tlsFailures,
+      tlsProtocols: Object.fromEntries(this.tlsProtocols),
+      tlsCiphers: Object.fromEntries(this.tlsCiphers),
+      starttlsDiscarded: this.starttlsDiscarded,
+      authSuccesses: this.authSuccesses,
+      authFailures: this.authFailures,
       startedAt: this.startedAt,
       elapsedMs: Math.round(elapsedMs),
       messagesPerSecond: Math.round(perSecond(this.messages, elapsedMs) * 1000) / 1000,
