@@ -1,10 +1,11 @@
 // smtp-source's command line: the flags of Postfix's smtp-source with their meanings and
 // defaults, and long options for what it lacks. Each bad value: one line naming the flag.
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { EndpointError, FatalError, parseConnectEndpoint, parseDuration } from '@smtpstone/core';
 import { prepareJudge, type JudgeOptions } from '@smtpstone/results';
 import { parseMetricsListen } from './metrics.js';
-import type { SourceOptionsInput } from './options.js';
+import { AUTH_MECHANISMS, type AuthMechanism, type SourceAuthOptions, type SourceOptionsInput, type SourceTlsOptions } from './options.js';
 import { applyShard, parseShard } from './shard.js';
 import { checkStages, MAX_STAGES, parseRate, parseStage, parseStages, type RateStage } from './schedule.js';
 
@@ -55,6 +56,22 @@ const FLAGS = {
   'max-regression': { type: 'string', desc: 'With --baseline: how much worse a metric may get, 10% (default) or METRIC=N% (repeatable)' },
   'metrics-port': { type: 'string', desc: 'Serve Prometheus metrics at http://[host:]port/metrics during the run (host 127.0.0.1 unless given; port 0 picks one)' },
   progress: { type: 'boolean', desc: 'Progress bar on stderr (default: when stderr is a terminal and not -c)' },
+  starttls: {
+    type: 'string',
+    optionalArg: '[required|opportunistic]',
+    desc: 'STARTTLS after EHLO, then EHLO again; required (default): a server without STARTTLS is an error; opportunistic: go on in plaintext',
+  },
+  tls: { type: 'boolean', desc: 'Implicit TLS (port 465 style): TLS from the first byte' },
+  'tls-ca': { type: 'string', desc: 'Trust the CA certificates in this PEM file instead of the system\'s' },
+  'tls-servername': { type: 'string', desc: 'SNI and the name the certificate must carry (default: the target host when it is a name)' },
+  'tls-insecure': { type: 'boolean', desc: 'Do not verify the server\'s certificate' },
+  'tls-min-version': { type: 'string', desc: 'Lowest TLS version to offer: TLSv1.2 or TLSv1.3' },
+  'tls-session-reuse': { type: 'boolean', desc: 'Resume TLS sessions across connections (session tickets); the summary gives the resumption rate' },
+  auth: { type: 'string', desc: 'SMTP AUTH after EHLO (after TLS): PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (the password is the token)' },
+  user: { type: 'string', desc: 'User name for --auth' },
+  password: { type: 'string', desc: 'Password (or XOAUTH2 token) for --auth; --password-file keeps it off the command line' },
+  'password-file': { type: 'string', desc: 'Read the --auth password (or token) from the first line of this file' },
+  credentials: { type: 'string', desc: 'File of user:password lines for --auth, spread round-robin over the sessions' },
   'original-headers': { type: 'boolean', desc: 'Headers exactly as the original: no X-Smtpstone-Id, Message-Id <pid.session.left@host>' },
   help: { type: 'boolean', desc: 'Show this help' },
 } as const;
@@ -120,6 +137,12 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
   if (sample !== undefined && sample !== '' && operands.length === 0 && !isDuration(sample)) {
     operands.push(sample);
     sample = '';
+  }
+  // The same for --starttls: a bare "--starttls host:port".
+  let starttls = last(a.starttls);
+  if (starttls !== undefined && starttls !== '' && operands.length === 0 && !STARTTLS_MODES.includes(starttls)) {
+    operands.push(starttls);
+    starttls = '';
   }
   if (operands.length !== 1) throw new FatalError(USAGE);
   const target = operands[0];
@@ -203,6 +226,16 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     }
     source.sample = { intervalMs };
   }
+  const tls = tlsOptions(starttls, flag(a.tls), last(a['tls-ca']), last(a['tls-servername']), flag(a['tls-insecure']), last(a['tls-min-version']), flag(a['tls-session-reuse']));
+  if (tls !== undefined) {
+    if (tls.mode === 'starttls' && source.oldMode) throw new FatalError('--starttls cannot be used with -o (old mode sends no EHLO)');
+    source.tls = tls;
+  }
+  const auth = authOptions(last(a.auth), last(a.user), last(a.password), last(a['password-file']), last(a.credentials));
+  if (auth !== undefined) {
+    if (source.oldMode) throw new FatalError('--auth cannot be used with -o (old mode sends no EHLO)');
+    source.auth = auth;
+  }
   const progress = a.progress === undefined ? undefined : flag(a.progress);
   const shard = last(a.shard);
   let sharded = source;
@@ -231,6 +264,115 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     }
   }
   return { source: sharded, counter: flag(a.c), json, journal, progress, window, startAt, judging, metricsListen, help: false };
+}
+
+const STARTTLS_MODES = ['required', 'opportunistic'];
+
+/** --starttls, --tls and --tls-*: each bad value and each clash one line naming the flag. */
+function tlsOptions(
+  starttls: string | undefined,
+  implicit: boolean,
+  caFile: string | undefined,
+  servername: string | undefined,
+  insecure: boolean,
+  minVersion: string | undefined,
+  sessionReuse: boolean,
+): SourceTlsOptions | undefined {
+  if (starttls !== undefined && implicit) throw new FatalError('--tls cannot be used with --starttls (--tls is TLS from the first byte, --starttls upgrades after EHLO)');
+  if (starttls === undefined && !implicit) {
+    const stray = (
+      [
+        ['--tls-ca', caFile !== undefined],
+        ['--tls-servername', servername !== undefined],
+        ['--tls-insecure', insecure],
+        ['--tls-min-version', minVersion !== undefined],
+        ['--tls-session-reuse', sessionReuse],
+      ] as const
+    ).find(([, given]) => given);
+    if (stray !== undefined) throw new FatalError(`${stray[0]} needs --starttls or --tls`);
+    return undefined;
+  }
+  if (starttls !== undefined && starttls !== '' && !STARTTLS_MODES.includes(starttls)) {
+    throw new FatalError(`bad STARTTLS mode: ${starttls} (--starttls wants required, opportunistic or nothing for required)`);
+  }
+  const tls: SourceTlsOptions = { mode: implicit ? 'implicit' : 'starttls' };
+  if (starttls !== undefined) tls.required = starttls !== 'opportunistic';
+  if (caFile !== undefined) {
+    let pem: string;
+    try {
+      pem = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new FatalError(`cannot read ${caFile}: ${(err as Error).message.replace(/^[A-Z]+: /, '')} (--tls-ca wants a PEM file of CA certificates)`);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new FatalError(`no PEM certificate in ${caFile} (--tls-ca wants a PEM file of CA certificates)`);
+    tls.ca = pem;
+  }
+  if (servername !== undefined) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(servername) || servername.length > 253) throw new FatalError(`bad server name: ${servername} (--tls-servername wants a host name)`);
+    tls.servername = servername;
+  }
+  if (insecure) tls.insecure = true;
+  if (minVersion !== undefined) {
+    if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') throw new FatalError(`bad TLS version: ${minVersion} (--tls-min-version wants TLSv1.2 or TLSv1.3)`);
+    tls.minVersion = minVersion;
+  }
+  if (sessionReuse) tls.sessionReuse = true;
+  return tls;
+}
+
+/** A file's text for a secret, or one line naming the flag (never the content). */
+function readSecretFile(path: string, flag: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FatalError(`cannot read ${path}: ${(err as Error).message.replace(/^[A-Z]+: /, '')} (${flag} wants ${what})`);
+  }
+}
+
+/** --auth, --user, --password, --password-file, --credentials: one line naming the flag; secrets never shown. */
+function authOptions(
+  mechanismText: string | undefined,
+  user: string | undefined,
+  password: string | undefined,
+  passwordFile: string | undefined,
+  credentialsFile: string | undefined,
+): SourceAuthOptions | undefined {
+  if (mechanismText === undefined) {
+    const stray = (
+      [
+        ['--user', user],
+        ['--password', password],
+        ['--password-file', passwordFile],
+        ['--credentials', credentialsFile],
+      ] as const
+    ).find(([, v]) => v !== undefined);
+    if (stray !== undefined) throw new FatalError(`${stray[0]} needs --auth`);
+    return undefined;
+  }
+  const mechanism = mechanismText.toUpperCase() as AuthMechanism;
+  if (!AUTH_MECHANISMS.includes(mechanism)) throw new FatalError(`bad AUTH mechanism: ${mechanismText} (--auth wants ${AUTH_MECHANISMS.join(', ')})`);
+  if (credentialsFile !== undefined) {
+    const clash = user !== undefined ? '--user' : password !== undefined ? '--password' : passwordFile !== undefined ? '--password-file' : undefined;
+    if (clash !== undefined) throw new FatalError(`--credentials cannot be used with ${clash} (the file gives users and passwords)`);
+    const credentials: SourceAuthOptions['credentials'] = [];
+    const lines = readSecretFile(credentialsFile, '--credentials', 'user:password lines').split(/\r?\n/);
+    lines.forEach((line, i) => {
+      if (line.trim() === '' || line.startsWith('#')) return;
+      const colon = line.indexOf(':');
+      // The line holds a password: say which one is wrong, never what it says.
+      if (colon <= 0) throw new FatalError(`bad credentials line ${i + 1} in ${credentialsFile} (--credentials wants user:password)`);
+      credentials.push({ user: line.slice(0, colon), password: line.slice(colon + 1) });
+    });
+    if (credentials.length === 0) throw new FatalError(`no credentials in ${credentialsFile} (--credentials wants user:password lines)`);
+    return { mechanism, credentials };
+  }
+  if (user === undefined || user === '') throw new FatalError(`--auth ${mechanism} needs --user or --credentials`);
+  if (/[\r\n\0]/.test(user)) throw new FatalError('--user must not contain a line break or NUL');
+  if (password !== undefined && passwordFile !== undefined) throw new FatalError('--password cannot be used with --password-file');
+  let secret = password;
+  if (passwordFile !== undefined) secret = readSecretFile(passwordFile, '--password-file', 'the password on its first line').split(/\r?\n/)[0];
+  if (secret === undefined) throw new FatalError(`--auth ${mechanism} needs --password or --password-file`);
+  return { mechanism, credentials: [{ user, password: secret }] };
 }
 
 /** --start-at: ISO 8601 (2026-11-27T12:00:00Z) or epoch seconds; one line naming the flag. */

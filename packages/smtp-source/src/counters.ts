@@ -5,7 +5,61 @@ import type { PhaseName, PhaseSummary } from './histograms.js';
 import type { ScheduleRecord } from './open-model.js';
 
 /** Protocol stages as the errors name them. */
-export type Stage = 'banner' | 'helo' | 'mail' | 'rcpt' | 'data' | 'dot' | 'rset' | 'quit';
+export type Stage = 'banner' | 'helo' | 'mail' | 'rcpt' | 'data' | 'dot' | 'rset' | 'quit' | 'starttls' | 'auth';
+
+/** --starttls / --tls: what the handshakes gave. */
+export interface TlsRecord {
+  /** Handshakes completed. */
+  handshakes: number;
+  /** Of those, how many resumed an earlier session (--tls-session-reuse). */
+  resumed: number;
+  /** resumed / handshakes (0 with no handshake). */
+  resumptionRate: number;
+  /** Handshakes that failed, and sessions refused TLS (STARTTLS not offered or rejected, when required). */
+  failures: number;
+  /** Sessions that went on in plaintext (--starttls opportunistic, server without STARTTLS). */
+  plaintext: number;
+  /** Negotiated protocol -> handshakes. */
+  protocols: Record<string, number>;
+  /** Negotiated cipher (OpenSSL/IANA name) -> handshakes. */
+  ciphers: Record<string, number>;
+  /** Bytes on the wire of the connections (TLS records and handshakes included), counted as each closes. */
+  bytes: { sent: number; received: number };
+}
+
+/** --auth: how the AUTH exchanges went. */
+export interface AuthRecord {
+  mechanism: string;
+  attempts: number;
+  succeeded: number;
+  /** 535 and other refusals, and servers not offering the mechanism. */
+  failed: number;
+}
+
+export class TlsCounters {
+  handshakes = 0;
+  resumed = 0;
+  failures = 0;
+  plaintext = 0;
+  readonly protocols = new Map<string, number>();
+  readonly ciphers = new Map<string, number>();
+  wireSent = 0;
+  wireReceived = 0;
+
+  record(): TlsRecord {
+    const obj = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort((a, b) => a[0].localeCompare(b[0])));
+    return {
+      handshakes: this.handshakes,
+      resumed: this.resumed,
+      resumptionRate: this.handshakes > 0 ? Math.round((this.resumed / this.handshakes) * 1000) / 1000 : 0,
+      failures: this.failures,
+      plaintext: this.plaintext,
+      protocols: obj(this.protocols),
+      ciphers: obj(this.ciphers),
+      bytes: { sent: this.wireSent, received: this.wireReceived },
+    };
+  }
+}
 
 export class SourceCounters {
   messagesStarted = 0;
@@ -69,6 +123,10 @@ export interface SourceResult {
   schedule?: ScheduleRecord;
   /** smtp-source's own event-loop delay and CPU, and whether it was the bottleneck. */
   generator?: GeneratorRecord;
+  /** Only with TLS (options.tls): handshakes, resumptions, failures, protocols and ciphers. */
+  tls?: TlsRecord;
+  /** Only with AUTH (options.auth). */
+  auth?: AuthRecord;
   /** Why the run ended early: the fatal error, as the C program would have printed it. */
   fatal?: string;
   /** True when stopped by a signal or stop(). */

@@ -3,11 +3,13 @@
 // is a thin shell over it.
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
 import { makeSystemRecord, Sampler, type SystemRecord } from '@smtpstone/sampler';
-import { SourceCounters, type SourceResult } from './counters.js';
+import { SourceCounters, TlsCounters, type SourceResult } from './counters.js';
 import { GeneratorMonitor, type GeneratorRecord } from './generator.js';
 import { PhaseHistograms, summarize } from './histograms.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -54,6 +56,16 @@ export class SourceRun extends EventEmitter {
   readonly body: Buffer;
   private readonly headers: HeaderBuilder | undefined;
   readonly runId = newRunId();
+  /** With TLS: what the handshakes gave. */
+  readonly tlsCounters = new TlsCounters();
+  /** With AUTH: attempts, successes and failures. */
+  readonly authCounters = { attempts: 0, succeeded: 0, failed: 0 };
+  /** With TLS: one context for every connection (the CAs and the lowest version). */
+  readonly secureContext: SecureContext | undefined;
+  /** --tls-session-reuse: the latest session (ticket) the server gave, offered on new connections. */
+  tlsSession: Buffer | undefined;
+  /** The target's host name when it is a name (SNI and the name checked, unless --tls-servername). */
+  private targetName: string | undefined;
   private claimed = 0;
   /** --shard: this copy's messages are numbered from seqOffset + 1. */
   private readonly seqOffset: number;
@@ -121,6 +133,15 @@ export class SourceRun extends EventEmitter {
     // -N: a shard numbers its recipients on from where the copies before it end.
     this.recipientCounter = this.seqOffset * o.recipients;
     this.open = openModel(o);
+    if (o.tls !== undefined) {
+      if (o.tls.mode === 'implicit' && o.tls.required === false) throw new RangeError('tls.required applies to STARTTLS only');
+      if (o.tls.mode === 'starttls' && o.oldMode) throw new RangeError('STARTTLS cannot be used with oldMode (no EHLO)');
+      this.secureContext = createSecureContext({ ca: o.tls.ca, minVersion: o.tls.minVersion });
+    }
+    if (o.auth !== undefined) {
+      if (o.auth.credentials.length === 0) throw new RangeError('auth needs at least one user');
+      if (o.oldMode) throw new RangeError('auth cannot be used with oldMode (no EHLO)');
+    }
     if (hooks.journalPath !== undefined) this.journal = new Journal(hooks.journalPath);
     if (o.sample !== undefined) {
       const { intervalMs, devices, procRoot } = o.sample;
@@ -143,6 +164,7 @@ export class SourceRun extends EventEmitter {
       this.endpoint = ep;
       return;
     }
+    this.targetName = isIP(ep.host.replace(/^\[|\]$/g, '')) === 0 ? ep.host : undefined;
     try {
       // Only the first address, as the original: no fallback to the next one.
       const family = o.family === 'ipv4' ? 4 : o.family === 'ipv6' ? 6 : 0;
@@ -309,6 +331,11 @@ export class SourceRun extends EventEmitter {
   pendingDropped(stage: number): void {
     this.counters.messagesFailed++;
     if (this.open !== undefined && stage >= 0) this.open.ended(stage, 'failed', 0, 0);
+  }
+
+  /** SNI and the name the certificate must carry: --tls-servername, else the target's name. */
+  get tlsServername(): string | undefined {
+    return this.options.tls?.servername ?? this.targetName;
   }
 
   private readonly commandCache = new Map<string, Buffer>();
@@ -515,6 +542,21 @@ export class SourceRun extends EventEmitter {
         recipient: this.recipient,
         runId: this.runId,
         shard: o.shard,
+        // No secrets: the TLS settings without the CAs, for AUTH the mechanism and how many users.
+        ...(o.tls !== undefined
+          ? {
+              tls: {
+                mode: o.tls.mode,
+                required: o.tls.mode === 'starttls' ? o.tls.required !== false : true,
+                servername: this.tlsServername,
+                ca: o.tls.ca !== undefined,
+                insecure: o.tls.insecure === true,
+                minVersion: o.tls.minVersion,
+                sessionReuse: o.tls.sessionReuse === true,
+              },
+            }
+          : {}),
+        ...(o.auth !== undefined ? { auth: { mechanism: o.auth.mechanism, users: o.auth.credentials.length } } : {}),
       },
       startedAt: new Date(this.startedWall).toISOString(),
       elapsedMs: round3(elapsedMs),
@@ -535,6 +577,8 @@ export class SourceRun extends EventEmitter {
         ? { correctedLatency: { message: summarize(this.open.corrected) }, schedule: this.open.record((this.endedMs ?? performance.now()) - this.originMs, this.originMs - this.startedMs) }
         : {}),
       generator: this.generator ?? this.generatorMonitor?.peek(),
+      ...(o.tls !== undefined ? { tls: this.tlsCounters.record() } : {}),
+      ...(o.auth !== undefined ? { auth: { mechanism: o.auth.mechanism, ...this.authCounters } } : {}),
       fatal: this.fatalMessage,
       interrupted: this.interrupted,
       // Only with --sample, so that the JSON of other runs stays as it was.

@@ -10,7 +10,9 @@ const { default: Int32Histogram } = require('hdr-histogram-js/dist/Int32Histogra
 const encode = (h: Histogram): string =>
   (require('hdr-histogram-js/dist/encoding.js') as typeof import('hdr-histogram-js/dist/encoding.js')).encodeIntoCompressedBase64(h);
 
-export const PHASES = ['connect', 'banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'message'] as const;
+// tls (the handshake, from STARTTLS or the TCP connect) and auth (AUTH to its last reply) are
+// recorded only by runs that use them.
+export const PHASES = ['connect', 'banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'message', 'tls', 'auth'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
 /** Microseconds from 1 to an hour, 3 significant digits. */

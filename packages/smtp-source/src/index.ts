@@ -1,9 +1,9 @@
 export { runSource, startSource, SourceRun, type RunningSource, type RunHooks, type MessageEvent } from './engine.js';
-export { resolveSourceOptions, defaultSourceOptions, type SourceOptions, type SourceOptionsInput, type SourceSampleOptions } from './options.js';
+export { resolveSourceOptions, defaultSourceOptions, type SourceOptions, type SourceOptionsInput, type SourceSampleOptions, type SourceTlsOptions, type SourceAuthOptions, type AuthMechanism, AUTH_MECHANISMS } from './options.js';
 export { Schedule, parseRate, parseStage, parseStages, formatRate, type RateStage } from './schedule.js';
 export { LATE_START_MS, type ScheduleRecord, type StageRecord } from './open-model.js';
 export { GENERATOR_THRESHOLDS, judgeGenerator, type GeneratorRecord, type GeneratorThresholds } from './generator.js';
-export type { SourceResult } from './counters.js';
+export type { SourceResult, TlsRecord, AuthRecord } from './counters.js';
 export { PHASES, type PhaseName, type PhaseSummary } from './histograms.js';
 export { parseQueueId } from './queue-id.js';
 export { lengthBody, fileBody, DEFAULT_BODY } from './message.js';

@@ -18,6 +18,37 @@ export interface SourceSampleOptions {
   procRoot?: string;
 }
 
+/** --starttls, --tls, --tls-*: how each connection gets TLS and what it checks. */
+export interface SourceTlsOptions {
+  /** 'starttls': STARTTLS after EHLO (RFC 3207); 'implicit': TLS from the first byte (port 465 style). */
+  mode: 'starttls' | 'implicit';
+  /**
+   * STARTTLS only: true (the default) makes a server that does not offer STARTTLS an error for
+   * the session; false goes on in plaintext.
+   */
+  required?: boolean;
+  /** PEM certificates of the CAs to trust instead of the system's (--tls-ca FILE, read). */
+  ca?: string | Buffer;
+  /** SNI and the name checked in the certificate (default: the target host when it is a name). */
+  servername?: string;
+  /** Do not verify the server's certificate. */
+  insecure?: boolean;
+  /** The lowest TLS version offered. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Offer the session (ticket) of an earlier handshake on new connections. */
+  sessionReuse?: boolean;
+}
+
+export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
+export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'];
+
+/** --auth: the mechanism and the accounts, spread round-robin over the sessions. */
+export interface SourceAuthOptions {
+  mechanism: AuthMechanism;
+  /** At least one; session i uses credentials[(i - 1) % n]. For XOAUTH2 the password is the token. */
+  credentials: { user: string; password: string }[];
+}
+
 export interface SourceOptions {
   /** Where to connect: "[inet:]host[:port]" (port 25 by default) or "unix:/path". */
   target: string | Endpoint;
@@ -94,6 +125,10 @@ export interface SourceOptions {
    * then carries `system` (the samples and the disk-bound/CPU-bound verdict). Off by default.
    */
   sample?: SourceSampleOptions;
+  /** --starttls / --tls and the --tls-* flags: TLS on every connection. */
+  tls?: SourceTlsOptions;
+  /** --auth: SMTP AUTH after EHLO (after TLS when TLS is used). */
+  auth?: SourceAuthOptions;
   /** Program name in diagnostics. */
   program: string;
   /** Where warnings and -v lines go. */

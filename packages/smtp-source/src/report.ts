@@ -31,6 +31,15 @@ export function formatResult(r: SourceResult): string {
         `421/521 ${e.serverClosed}${rejects ? `; unexpected replies: ${rejects}` : ''}`,
     );
   }
+  if (r.tls !== undefined) {
+    const t = r.tls;
+    const by = (m: Record<string, number>): string => Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ');
+    lines.push(
+      `  tls: ${t.handshakes} handshakes${t.handshakes > 0 ? ` (${by(t.protocols)})` : ''}, ${t.resumed} resumed (${(t.resumptionRate * 100).toFixed(0)} %), ` +
+        `${t.failures} failed${t.plaintext > 0 ? `, ${t.plaintext} sessions in plaintext` : ''}${t.handshakes > 0 ? `; ciphers: ${by(t.ciphers)}` : ''}`,
+    );
+  }
+  if (r.auth !== undefined) lines.push(`  auth: ${r.auth.mechanism}, ${r.auth.attempts} attempts, ${r.auth.succeeded} succeeded, ${r.auth.failed} failed`);
   if (r.schedule !== undefined) lines.push(...scheduleLines(r, r.schedule));
   lines.push('  latency (ms)      count      p50      p90      p99    p99.9      max');
   const row = (name: string, p: SourceResult['latency']['message']): string =>

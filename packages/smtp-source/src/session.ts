@@ -4,7 +4,9 @@
 //
 // Replies are matched to what they answer through a queue of expectations, which serves both
 // modes: lock-step keeps one entry in it, pipelining several.
+import { createHmac } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { ReplyParser, printableString } from '@smtpstone/core';
 import type { SourceRun } from './engine.js';
@@ -22,9 +24,14 @@ const enum Expect {
   Dot,
   Rset,
   Quit,
+  // Timed as phases of their own (tls, auth), not per reply:
+  StartTls,
+  /** Not a reply: the TLS handshake under way (so that the timeout sweep and the context see it). */
+  Handshake,
+  Auth,
 }
 
-const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit'];
+const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'starttls', 'starttls', 'auth'];
 
 interface Transaction {
   seq: number;
@@ -70,6 +77,19 @@ export class SourceSession {
   /** When we last sent a command or heard from the server (performance.now()). */
   private lastActivity = 0;
   private readBuffer: Buffer | undefined;
+  /** With TLS: the TCP socket under the TLS one (this.socket once the handshake starts). */
+  private raw: Socket | undefined;
+  /** The TLS handshake of this connection is done. */
+  private secured = false;
+  /** --starttls opportunistic: this connection goes on in plaintext. */
+  private plaintextOk = false;
+  /** With TLS or AUTH: the last EHLO reply's text (its PIPELINING and AUTH lines). */
+  private ehloText = '';
+  /** AUTH succeeded on this connection. */
+  private authenticated = false;
+  /** The AUTH exchange: its step (0 = AUTH sent) and when it began. */
+  private authStep = 0;
+  private authStartedMs = 0;
 
   constructor(
     readonly id: number,
@@ -136,8 +156,23 @@ export class SourceSession {
         return true;
       },
     };
-    const socket = ep.kind === 'unix' ? connect({ path: ep.path, onread }) : connect({ host: ep.host, port: ep.port, onread });
+    // TLS needs the stream: the TLS layer takes the socket over (see startTls).
+    const tls = run.options.tls !== undefined;
+    const socket = tls
+      ? ep.kind === 'unix'
+        ? connect({ path: ep.path })
+        : connect({ host: ep.host, port: ep.port })
+      : ep.kind === 'unix'
+        ? connect({ path: ep.path, onread })
+        : connect({ host: ep.host, port: ep.port, onread });
     this.socket = socket;
+    if (tls) {
+      this.raw = socket;
+      socket.on('data', (buf: Buffer) => {
+        this.lastActivity = performance.now();
+        this.parser.push(buf, 0, buf.length);
+      });
+    }
     socket.setNoDelay(true);
     let settled = false;
     socket.once('connect', () => {
@@ -147,7 +182,8 @@ export class SourceSession {
       run.counters.connectionsOpened++;
       run.histograms.record('connect', performance.now() - started);
       this.parser.reset();
-      this.expect(Expect.Banner);
+      if (run.options.tls?.mode === 'implicit') this.startTls(performance.now());
+      else this.expect(Expect.Banner);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!settled) {
@@ -166,6 +202,7 @@ export class SourceSession {
     const run = this.run;
     run.counters.connectFailures++;
     this.socket = undefined;
+    this.raw = undefined;
     const text = `connect: ${strerror(err)}`;
     if (--this.connectFailuresLeft <= 0) {
       this.dropPending();
@@ -175,6 +212,62 @@ export class SourceSession {
     }
     run.log.warning(text);
     setTimeout(() => this.run.enqueueConnect(this), 0);
+  }
+
+  /**
+   * The TLS handshake on this connection's socket: at once with --tls, after "220" to STARTTLS
+   * with --starttls. Then the banner (implicit TLS) or EHLO again (RFC 3207).
+   */
+  private startTls(sinceMs: number): void {
+    const run = this.run;
+    const o = run.options.tls!;
+    const raw = this.raw!;
+    raw.removeAllListeners('data');
+    this.expect(Expect.Handshake);
+    this.sentAt[this.sentAt.length - 1] = sinceMs;
+    const servername = run.tlsServername;
+    const ep = run.endpoint;
+    const secure: TLSSocket = tlsConnect({
+      socket: raw,
+      secureContext: run.secureContext,
+      ...(servername !== undefined ? { servername } : {}),
+      ...(ep.kind === 'inet' ? { host: ep.host } : {}),
+      rejectUnauthorized: o.insecure !== true,
+      ...(o.sessionReuse === true && run.tlsSession !== undefined ? { session: run.tlsSession } : {}),
+    });
+    this.socket = secure;
+    secure.on('data', (buf: Buffer) => {
+      this.lastActivity = performance.now();
+      this.parser.push(buf, 0, buf.length);
+    });
+    if (o.sessionReuse === true) secure.on('session', (session: Buffer) => (run.tlsSession = session));
+    secure.once('secureConnect', () => {
+      if (this.socket !== secure) return;
+      this.expects.shift();
+      const started = this.sentAt.shift()!;
+      this.secured = true;
+      const c = run.tlsCounters;
+      c.handshakes++;
+      if (secure.isSessionReused()) c.resumed++;
+      const protocol = secure.getProtocol() ?? 'unknown';
+      c.protocols.set(protocol, (c.protocols.get(protocol) ?? 0) + 1);
+      const cipher = secure.getCipher()?.name ?? 'unknown';
+      c.ciphers.set(cipher, (c.ciphers.get(cipher) ?? 0) + 1);
+      run.histograms.record('tls', performance.now() - started);
+      if (run.options.verbose > 0) run.log.info(`TLS ${protocol} ${cipher}${secure.isSessionReused() ? ' (resumed)' : ''}`);
+      this.parser.reset();
+      if (o.mode === 'implicit') this.expect(Expect.Banner);
+      else this.send(`${this.greetingVerb} ${run.myHostname}`, Expect.Helo);
+    });
+    secure.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.socket !== secure || this.secured) return; // after the handshake: 'close' tells
+      run.tlsCounters.failures++;
+      this.closeConnection();
+      this.failed(tlsFailure(err));
+    });
+    secure.on('close', () => {
+      if (this.socket === secure) this.onClose();
+    });
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -203,10 +296,118 @@ export class SourceSession {
     this.send(`${this.greetingVerb} ${this.run.myHostname}`, Expect.Helo);
   }
 
-  /** LHLO in LMTP; EHLO when pipelining is wanted; HELO otherwise, as the original. */
+  /** LHLO in LMTP; EHLO when pipelining, STARTTLS or AUTH is wanted; HELO otherwise, as the original. */
   private get greetingVerb(): string {
     const o = this.run.options;
-    return o.lmtp ? 'LHLO' : o.pipelining ? 'EHLO' : 'HELO';
+    return o.lmtp ? 'LHLO' : o.pipelining || o.tls?.mode === 'starttls' || o.auth !== undefined ? 'EHLO' : 'HELO';
+  }
+
+  /**
+   * After a successful EHLO (or a refused one with -A): STARTTLS first when wanted, then AUTH,
+   * then the message. PIPELINING is taken from the last EHLO (after TLS, RFC 3207).
+   */
+  private afterEhlo(ok: boolean, text: string): void {
+    const run = this.run;
+    const o = run.options;
+    this.ehloText = ok ? text : '';
+    if (o.tls?.mode === 'starttls' && !this.secured && !this.plaintextOk) {
+      if (ok && /(^|\n)STARTTLS(\s|$)/i.test(text)) {
+        this.pipelining = false;
+        this.send('STARTTLS', Expect.StartTls);
+        return;
+      }
+      if (o.tls.required !== false) {
+        run.tlsCounters.failures++;
+        this.closeConnection();
+        this.failed('STARTTLS not offered by the server (--starttls required; --starttls opportunistic goes on in plaintext)');
+        return;
+      }
+      this.goPlaintext();
+    }
+    if (ok && o.pipelining) this.pipelining = /(^|\n)PIPELINING(\s|$)/i.test(text);
+    if (o.auth !== undefined && !this.authenticated) {
+      this.startAuth(ok ? text : '');
+      return;
+    }
+    if (this.pendingSeq !== 0) this.beginTransaction();
+  }
+
+  private goPlaintext(): void {
+    this.plaintextOk = true;
+    this.run.tlsCounters.plaintext++;
+    if (this.run.options.verbose > 0) this.run.log.info('STARTTLS not offered: going on in plaintext (--starttls opportunistic)');
+  }
+
+  // ---- AUTH ---------------------------------------------------------------------------------
+
+  private get credentials(): { user: string; password: string } {
+    const list = this.run.options.auth!.credentials;
+    return list[(this.id - 1) % list.length];
+  }
+
+  /** Sends a line that carries a secret: -v shows `shown` instead. Never cached. */
+  private sendSecret(line: string, shown: string): void {
+    if (this.run.options.verbose > 0 && shown !== '') this.run.log.info(shown);
+    this.expect(Expect.Auth);
+    this.socket!.write(line + '\r\n');
+  }
+
+  private startAuth(ehloText: string): void {
+    const run = this.run;
+    const mechanism = run.options.auth!.mechanism;
+    const offered = /(?:^|\n)AUTH[ =]([^\n]*)/i.exec(ehloText);
+    const list = offered === null ? [] : offered[1].trim().toUpperCase().split(/\s+/);
+    if (!list.includes(mechanism)) {
+      run.authCounters.failed++;
+      this.closeConnection();
+      this.failed(offered === null ? `AUTH not offered by the server (--auth ${mechanism})` : `AUTH ${mechanism} not offered by the server (it offers ${list.join(' ')}; see --auth)`);
+      return;
+    }
+    run.authCounters.attempts++;
+    this.authStep = 0;
+    this.authStartedMs = performance.now();
+    const { user, password } = this.credentials;
+    const b64 = (v: string): string => Buffer.from(v, 'utf8').toString('base64');
+    switch (mechanism) {
+      case 'PLAIN':
+        return this.sendSecret(`AUTH PLAIN ${b64(`\0${user}\0${password}`)}`, 'AUTH PLAIN ****');
+      case 'XOAUTH2':
+        return this.sendSecret(`AUTH XOAUTH2 ${b64(`user=${user}\x01auth=Bearer ${password}\x01\x01`)}`, 'AUTH XOAUTH2 ****');
+      default:
+        this.send(`AUTH ${mechanism}`, Expect.Auth);
+    }
+  }
+
+  private onAuthReply(code: number, text: string): void {
+    const run = this.run;
+    const mechanism = run.options.auth!.mechanism;
+    if (code === 334) {
+      const step = ++this.authStep;
+      const { user, password } = this.credentials;
+      const b64 = (v: string): string => Buffer.from(v, 'utf8').toString('base64');
+      // A server that wants PLAIN's response after an empty challenge gets it then.
+      if (mechanism === 'PLAIN' && step === 1) return this.sendSecret(b64(`\0${user}\0${password}`), '****');
+      if (mechanism === 'LOGIN' && step === 1) return this.sendSecret(b64(user), '****');
+      if (mechanism === 'LOGIN' && step === 2) return this.sendSecret(b64(password), '****');
+      if (mechanism === 'CRAM-MD5' && step === 1) {
+        const challenge = Buffer.from(text.trim(), 'base64');
+        const digest = createHmac('md5', password).update(challenge).digest('hex');
+        return this.sendSecret(b64(`${user} ${digest}`), '****');
+      }
+      // XOAUTH2's error challenge (a JSON status) is answered with an empty line; then 535.
+      return this.sendSecret('', '');
+    }
+    run.histograms.record('auth', performance.now() - this.authStartedMs);
+    if (code === 235) {
+      run.authCounters.succeeded++;
+      this.authenticated = true;
+      if (this.pendingSeq !== 0) this.beginTransaction();
+      return;
+    }
+    run.authCounters.failed++;
+    if (!this.problem('auth', 'authentication failed', code, text)) return;
+    // -A: this connection is of no use; the next message starts on a new one.
+    this.abandon();
   }
 
   private beginTransaction(): void {
@@ -309,7 +510,7 @@ export class SourceSession {
     const expected = ok || (what === Expect.Data && code === 354);
     const text = !expected || what === Expect.Dot || what === Expect.Helo || run.options.verbose > 0 ? parser.replyText() : '';
     if (run.options.verbose > 0) run.log.info(`<<< ${code} ${text}`);
-    run.histograms.record(STAGE[what] as never, performance.now() - sentAt);
+    if (what < Expect.StartTls) run.histograms.record(STAGE[what] as never, performance.now() - sentAt);
     const closing = code === 421 || code === 521;
     switch (what) {
       case Expect.Banner:
@@ -320,12 +521,26 @@ export class SourceSession {
         if (!ok) {
           if (!this.problem('helo', `${this.greetingVerb} rejected`, code, text)) return;
           if (closing) return this.abandon();
-        } else if (run.options.pipelining) {
-          this.pipelining = /(^|\n)PIPELINING(\s|$)/i.test(text);
         }
+        if (run.options.tls !== undefined || run.options.auth !== undefined) return this.afterEhlo(ok, text);
+        if (ok && run.options.pipelining) this.pipelining = /(^|\n)PIPELINING(\s|$)/i.test(text);
         if (this.pendingSeq !== 0) this.beginTransaction();
         return;
       }
+      case Expect.StartTls:
+        if (code === 220) return this.startTls(sentAt);
+        if (run.options.tls!.required !== false) {
+          run.tlsCounters.failures++;
+          if (!this.problem('starttls', 'STARTTLS rejected', code, text)) return;
+          return this.abandon();
+        }
+        if (closing) return this.abandon();
+        this.goPlaintext();
+        return this.afterEhlo(this.ehloText !== '', this.ehloText);
+      case Expect.Auth:
+        return this.onAuthReply(code, text);
+      case Expect.Handshake:
+        return; // cannot happen: no reply is read during the handshake
       case Expect.Mail:
         if (!ok) {
           this.txn!.mailFailed = true;
@@ -507,6 +722,20 @@ export class SourceSession {
     this.quitQueued = false;
     this.expects.length = 0;
     this.sentAt.length = 0;
+    const raw = this.raw;
+    if (raw !== undefined) {
+      // TLS: the TLS socket has no reset of its own; close both.
+      this.raw = undefined;
+      this.run.tlsCounters.wireSent += raw.bytesWritten;
+      this.run.tlsCounters.wireReceived += raw.bytesRead;
+      this.secured = false;
+      this.plaintextOk = false;
+      this.authenticated = false;
+      socket?.destroy();
+      raw.destroy();
+      return;
+    }
+    this.authenticated = false;
     // SO_LINGER 0, as the C program: a reset, so new-connection runs leave no TIME_WAIT.
     if (socket === undefined || socket.destroyed) return;
     if (this.run.endpoint.kind === 'inet') socket.resetAndDestroy();
@@ -527,6 +756,12 @@ export class SourceSession {
         return 'sending recipient';
       case Expect.Data:
         return 'sending DATA command';
+      case Expect.StartTls:
+        return 'sending STARTTLS';
+      case Expect.Handshake:
+        return 'in the TLS handshake';
+      case Expect.Auth:
+        return 'authenticating';
       default:
         return 'sending message';
     }
@@ -593,6 +828,28 @@ export class SourceSession {
   get idle(): boolean {
     return this.txn === undefined && this.finishing === undefined && this.pendingSeq === 0;
   }
+}
+
+/** Certificate problems as OpenSSL/Node name them (the codes of X509_V_ERR_*). */
+const CERT_CODES = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_|INVALID_CA|ERR_TLS_CERT)/;
+
+/** A failed handshake as one line: what went wrong and the flag that changes it. */
+export function tlsFailure(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
+  // OpenSSL's "80AC...:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:file:line:..." -> its reason.
+  const openssl = /:error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+):/.exec(err.message);
+  const message = (openssl !== null ? openssl[1] : err.message).replace(/\s+/g, ' ').trim();
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `TLS handshake failed: certificate name mismatch: ${(err as { reason?: string }).reason ?? message} (--tls-servername NAME sets the name to check; --tls-insecure skips verification)`;
+  }
+  if (CERT_CODES.test(code)) {
+    return `TLS handshake failed: certificate not trusted: ${message} (${code}) (--tls-ca FILE trusts its CA; --tls-insecure skips verification)`;
+  }
+  if (/protocol version|unsupported protocol|no protocols available|wrong version number/i.test(message)) {
+    return `TLS handshake failed: no TLS version in common with the server: ${message} (see --tls-min-version)`;
+  }
+  if (code === 'ECONNRESET' || /socket disconnected/i.test(message)) return `TLS handshake failed: the server closed the connection (${message})`;
+  return `TLS handshake failed: ${message}${code !== '' && !message.includes(code) ? ` (${code})` : ''}`;
 }
 
 function strerror(err: NodeJS.ErrnoException): string {
