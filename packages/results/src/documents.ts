@@ -4,7 +4,11 @@
 import { readFileSync } from 'node:fs';
 
 /** Latency phases of smtp-source, in the order its table shows them. */
-export const SOURCE_PHASES = ['connect', 'banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'message'] as const;
+/**
+ * smtp-source's latency phases, in its table's order (smtp-source takes this list from here).
+ * `tls` and `auth` came later: results written before them lack those two.
+ */
+export const SOURCE_PHASES = ['connect', 'banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'message', 'tls', 'auth'] as const;
 export type SourcePhase = (typeof SOURCE_PHASES)[number];
 
 /** One phase of a smtp-source result: milliseconds, and the HDR histogram in microseconds. */

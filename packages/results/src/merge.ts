@@ -94,6 +94,8 @@ export function mergeResults(inputs: readonly MergeInput[]): MergeOutcome {
 
   const latency = {} as Record<SourcePhase, PhaseSummaryDoc>;
   for (const phase of SOURCE_PHASES) {
+    // A phase no shard has (tls and auth in results older than them) is left out.
+    if (shards.every((s) => s.r.latency[phase] === undefined)) continue;
     const parts = shards.map((s) => {
       const p = s.r.latency[phase];
       if (p === undefined || typeof p.encoded !== 'string') throw new Error(`${s.name}: the ${phase} phase has no encoded histogram; cannot merge`);

@@ -2,6 +2,7 @@
 // exact to 3 significant digits and runs can be merged later from the encoded form.
 import { createRequire } from 'node:module';
 import type { Histogram } from 'hdr-histogram-js';
+import { SOURCE_PHASES, type SourcePhase } from '@smtpstone/results';
 
 // hdr-histogram-js's index also loads its WebAssembly build and the compression code; the
 // two files we need load in a third of the time, and the encoder only when a run ends.
@@ -10,10 +11,11 @@ const { default: Int32Histogram } = require('hdr-histogram-js/dist/Int32Histogra
 const encode = (h: Histogram): string =>
   (require('hdr-histogram-js/dist/encoding.js') as typeof import('hdr-histogram-js/dist/encoding.js')).encodeIntoCompressedBase64(h);
 
-// tls (the handshake, from STARTTLS or the TCP connect) and auth (AUTH to its last reply) are
-// recorded only by runs that use them.
-export const PHASES = ['connect', 'banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'message', 'tls', 'auth'] as const;
-export type PhaseName = (typeof PHASES)[number];
+// The phases are defined with the result format in @smtpstone/results, which merges and judges
+// them. tls (the handshake, from STARTTLS or the TCP connect) and auth (AUTH to its last reply)
+// are recorded only by runs that use them.
+export const PHASES = SOURCE_PHASES;
+export type PhaseName = SourcePhase;
 
 /** Microseconds from 1 to an hour, 3 significant digits. */
 export function newHistogram(): Histogram {
