@@ -107,7 +107,11 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await new Promise((res) => setTimeout(res, 1000));
+    // Sampling starts at the first connect: wait for messages at the sink (Node's start-up on a
+    // loaded box can take most of a second), then for three more intervals.
+    const until = Date.now() + 8000;
+    while (sink.stats().messages === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+    await new Promise((res) => setTimeout(res, 700));
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     clearTimeout(killer);
