@@ -56,7 +56,7 @@ const FLAGS = {
   m: { type: 'string', alias: 'max-clients', desc: 'Most clients served at once (default 256); more wait with no banner' },
   M: { type: 'string', alias: 'max-messages', desc: 'Exit after this many messages (the last one is answered first)' },
   n: { type: 'string', alias: 'max-sessions', desc: 'Exit after this many sessions have ended' },
-  N: { type: 'boolean', alias: 'no-dsn', desc: 'Do not announce DSN' },
+  N: { type: 'boolean', alias: 'no-dsn', desc: 'Do not announce DSN (RET= ENVID= NOTIFY= ORCPT= then get "555 5.5.4 Unsupported option")' },
   p: { type: 'boolean', alias: 'no-pipelining', desc: 'Do not announce PIPELINING' },
   P: { type: 'boolean', alias: 'pix', desc: 'PIX-style banner "220 ********" (implies -e)' },
   q: { type: 'string', alias: 'disconnect', desc: 'Commands on which to drop the connection without a reply' },
@@ -79,6 +79,9 @@ const FLAGS = {
   'auth-mechanisms': { type: 'string', desc: 'Real AUTH with these mechanisms (PLAIN, LOGIN, CRAM-MD5; default PLAIN,LOGIN)' },
   users: { type: 'string', desc: 'Real AUTH checked against this file of user:password lines (without it, every AUTH succeeds)' },
   'require-auth': { type: 'boolean', desc: 'MAIL before AUTH gets "530 5.7.0 Authentication required" (implies real AUTH)' },
+  chunking: { type: 'boolean', desc: 'Announce CHUNKING and serve BDAT (RFC 3030)' },
+  'size-limit': { type: 'string', desc: 'Announce "SIZE n"; MAIL SIZE= over it, and longer messages, get "552 5.3.4 Message size exceeds fixed limit"' },
+  smtputf8: { type: 'boolean', desc: 'Announce SMTPUTF8 (RFC 6531); without it in MAIL, a non-ASCII address gets 553 5.6.7' },
   json: { type: 'string', desc: 'On exit, write the counters as JSON to FILE ("-" for stdout)' },
   'stats-interval': { type: 'string', desc: 'Every N seconds, a one-line summary on stderr' },
   'metrics-port': { type: 'string', desc: 'Serve Prometheus metrics at http://[host:]port/metrics (host 127.0.0.1 unless given; port 0 picks one)' },
@@ -88,7 +91,7 @@ const FLAGS = {
 export const HELP_NOTES = `
 Operands: [inet:][host]:port backlog   or   unix:pathname backlog   (port 0 picks a free port and prints it)
 Command lists (-f -q -Q -r -s) take names separated by commas or spaces from:
-  connect helo ehlo lhlo xclient xforward auth mail rcpt data . rset noop vrfy quit starttls
+  connect helo ehlo lhlo xclient xforward auth mail rcpt data . rset noop vrfy quit starttls bdat
   ("connect" is the banner, "." the end of data).
 TLS and AUTH (not in the original): without --tls-cert/--tls-key a self-signed certificate is
   generated at start and its SHA-256 fingerprint printed. Without --auth-mechanisms, --users or
@@ -185,6 +188,10 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
   sink.esmtp = !flag(a.e);
   sink.pix = flag(a.P);
   sink.lmtp = flag(a.L);
+  sink.chunking = flag(a.chunking);
+  sink.smtputf8 = flag(a.smtputf8);
+  const sizeLimit = last(a['size-limit']);
+  if (sizeLimit !== undefined) sink.sizeLimit = wholeNumber(sizeLimit, '-size-limit', 'bad size limit', 1);
 
   const A = last(a.A);
   if (A !== undefined) {

@@ -4,13 +4,13 @@
 /** Command names as the fault options spell them; "connect" is the banner, "." end of data. */
 export const COMMAND_NAMES = [
   'connect', 'helo', 'ehlo', 'lhlo', 'xclient', 'xforward', 'auth',
-  'mail', 'rcpt', 'data', '.', 'rset', 'noop', 'vrfy', 'quit', 'starttls',
+  'mail', 'rcpt', 'data', '.', 'rset', 'noop', 'vrfy', 'quit', 'starttls', 'bdat',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const enum Cmd {
-  Connect, Helo, Ehlo, Lhlo, Xclient, Xforward, Auth, Mail, Rcpt, Data, Dot, Rset, Noop, Vrfy, Quit, Starttls,
+  Connect, Helo, Ehlo, Lhlo, Xclient, Xforward, Auth, Mail, Rcpt, Data, Dot, Rset, Noop, Vrfy, Quit, Starttls, Bdat,
   Unknown = -1,
   Empty = -2,
 }
@@ -52,7 +52,7 @@ export function matchVerb(line: Uint8Array, start: number, end: number, out: Par
     return;
   }
   const len = e - s;
-  for (let c = Cmd.Helo; c <= Cmd.Starttls; c++) {
+  for (let c = Cmd.Helo; c <= Cmd.Bdat; c++) {
     const verb = VERB_BYTES[c];
     if (verb.length !== len) continue;
     let same = true;

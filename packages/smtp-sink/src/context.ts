@@ -28,6 +28,8 @@ export interface SinkContext {
   readonly authenticator: Authenticator | undefined;
   /** --require-tls or --require-auth: MAIL must pass a check first. */
   readonly mailGated: boolean;
+  /** MAIL/RCPT parameters are looked at (--size-limit, --smtputf8, -N); else never parsed. */
+  readonly checkParams: boolean;
   readonly hardReply: string;
   readonly softReply: string;
   readonly dumping: boolean;
@@ -73,7 +75,9 @@ export function buildContext(
   enabled[Cmd.Xclient] = options.xclient;
   enabled[Cmd.Xforward] = options.xforward;
   enabled[Cmd.Starttls] = tls !== undefined;
+  enabled[Cmd.Bdat] = options.chunking && !options.lmtp;
   const mechanisms = options.auth?.mechanisms;
+  const extensions = { sizeLimit: options.sizeLimit, chunking: enabled[Cmd.Bdat], smtputf8: options.smtputf8 };
 
   const log = new Diagnostics(options.program, options.writeLog);
   const program = options.program.replace(/^.*\//, '');
@@ -84,12 +88,13 @@ export function buildContext(
     enabled,
     banner: bannerReply(options.hostname, options.esmtp && !options.pix, options.pix),
     heloReply: `250 ${options.hostname}\r\n`,
-    ehloReply: ehloReply(options.hostname, options.announce, { starttls: options.tls === 'starttls' && tls !== undefined, authMechanisms: mechanisms }),
-    ehloReplyTls: ehloReply(options.hostname, options.announce, { authMechanisms: mechanisms }),
+    ehloReply: ehloReply(options.hostname, options.announce, { starttls: options.tls === 'starttls' && tls !== undefined, authMechanisms: mechanisms, ...extensions }),
+    ehloReplyTls: ehloReply(options.hostname, options.announce, { authMechanisms: mechanisms, ...extensions }),
     tls,
     implicitTls: options.tls === 'implicit' && tls !== undefined,
     authenticator: options.auth === undefined ? undefined : new Authenticator(options.auth, options.hostname),
     mailGated: options.requireTls || options.requireAuth,
+    checkParams: options.sizeLimit !== undefined || options.smtputf8 || !options.announce.dsn,
     hardReply: options.hardReply + '\r\n',
     softReply: options.softReply + '\r\n',
     dumping: options.dumpTemplate !== undefined || options.sharedDumpTemplate !== undefined,

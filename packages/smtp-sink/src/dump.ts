@@ -86,6 +86,8 @@ export class DumpWriter {
   /** The C sink's data state: 0 in a line, 1 after CR, 2 after CR LF, 3 after CR LF '.', 4 then CR. */
   private state = 2;
   private failed = false;
+  /** DATA: line-leading dots are stuffing and go; BDAT: the content is raw and they stay. */
+  private unstuff = true;
 
   constructor(
     private readonly settings: DumpSettings,
@@ -104,8 +106,9 @@ export class DumpWriter {
   }
 
   /** Opens the file when DATA is accepted and writes the header block. */
-  begin(env: Envelope): void {
+  begin(env: Envelope, unstuff = true): void {
     this.state = 2;
+    this.unstuff = unstuff;
     this.used = 0;
     this.failed = false;
     try {
@@ -176,7 +179,7 @@ export class DumpWriter {
         i++;
         continue;
       }
-      if (b === DOT && state === 2) {
+      if (b === DOT && state === 2 && this.unstuff) {
         state = 3;
         i++;
         continue;
@@ -189,6 +192,17 @@ export class DumpWriter {
       i = stop;
     }
     this.state = state;
+  }
+
+  /**
+   * The end of a BDAT message: what DATA's ".\r\n" leaves in the dump (a newline), after
+   * ending an unterminated last line, so both paths write the same file for one message.
+   */
+  endRaw(): void {
+    if (this.fd < 0 || this.failed) return;
+    if (this.state !== 2) this.put(LF);
+    this.put(LF);
+    this.state = 2;
   }
 
   private put(byte: number): void {

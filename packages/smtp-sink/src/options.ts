@@ -81,6 +81,12 @@ export interface SinkOptions {
   auth?: AuthSettings;
   /** --require-auth: MAIL before a successful AUTH is answered 530 (implies real AUTH). */
   requireAuth: boolean;
+  /** --chunking: CHUNKING announced and BDAT served (RFC 3030); without it BDAT answers 500. */
+  chunking: boolean;
+  /** --size-limit: "SIZE n" announced; MAIL SIZE= over it and longer messages get 552. */
+  sizeLimit?: number;
+  /** --smtputf8: SMTPUTF8 announced; without it in MAIL, a non-ASCII address gets 553 (RFC 6531). */
+  smtputf8: boolean;
   /** Program name in diagnostics ("smtp-sink"). */
   program: string;
   /** Where diagnostics and -s lines go (stderr by default). */
@@ -121,6 +127,8 @@ export function defaultSinkOptions(): Omit<SinkOptions, 'listen'> {
     timeoutSeconds: 100,
     requireTls: false,
     requireAuth: false,
+    chunking: false,
+    smtputf8: false,
     verbose: 0,
     program: 'smtp-sink',
     writeLog: (line) => process.stderr.write(line),

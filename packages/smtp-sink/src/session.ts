@@ -15,7 +15,7 @@ import { TLSSocket } from 'node:tls';
 import { EndOfDataScanner, printable } from '@smtpstone/core';
 import { Cmd, COMMAND_NAMES, delaySeconds, matchVerb, type ParsedVerb } from './commands.js';
 import { DumpWriter } from './dump.js';
-import { REPLY } from './replies.js';
+import { REPLY, bdatReply, unsupportedOption } from './replies.js';
 import { AUTH_REPLY, type AuthExchange, type AuthStep } from './auth.js';
 import { TLS_REPLY } from './tls.js';
 import type { SinkContext } from './context.js';
@@ -31,6 +31,8 @@ const MAX_UNSENT = 256 * 1024;
 const enum Mode {
   Command,
   Data,
+  /** Reading the byte count of a BDAT chunk. */
+  Bdat,
   /** STARTTLS answered or --tls: no input is read as SMTP until the handshake is done. */
   Handshake,
   Closed,
@@ -55,6 +57,17 @@ export class SinkSession {
   private acceptedRecipients = 0;
   /** DATA was accepted in this transaction: the next "." ends a message, not a stray dot. */
   private dataSeen = false;
+  // BDAT (--chunking): the chunk being read, and whether the transaction is a BDAT one.
+  private bdatSize = 0;
+  private bdatLeft = 0;
+  private bdatLast = false;
+  /** The chunk was refused: its bytes are read and dropped, so the stream stays in step. */
+  private bdatDiscard = false;
+  private bdatSeen = false;
+  /** Bytes of the message so far, as on the wire (for --size-limit). */
+  private messageBytes = 0;
+  /** MAIL carried SMTPUTF8 (--smtputf8). */
+  private smtputf8 = false;
   private proto: 'SMTP' | 'ESMTP' | 'LMTP';
   private heloArgs: string | undefined;
   private mailArgs = '';
@@ -144,7 +157,7 @@ export class SinkSession {
     let pos = from;
     const len = chunk.length;
     while (pos < len && !this.suspended && this.mode < Mode.Handshake) {
-      pos = this.mode === Mode.Data ? this.feedData(chunk, pos) : this.feedCommand(chunk, pos);
+      pos = this.mode === Mode.Command ? this.feedCommand(chunk, pos) : this.mode === Mode.Data ? this.feedData(chunk, pos) : this.feedBdat(chunk, pos);
     }
     if (this.upgradePending) {
       // Whatever the client sent after STARTTLS, before the handshake, is dropped unread: it
@@ -211,13 +224,72 @@ export class SinkSession {
     const end = this.scanner.scan(chunk, pos);
     const stop = end < 0 ? chunk.length : end;
     this.ctx.counters.bytes += stop - pos;
+    this.messageBytes += stop - pos;
     this.dump?.write(chunk, pos, stop);
     if (end < 0) return stop;
     // The ".\r\n" that ended the message is not part of it.
     this.ctx.counters.bytes -= 3;
+    this.messageBytes -= 3;
     this.mode = Mode.Command;
     this.endOfData();
     return end;
+  }
+
+  /** BDAT content: taken by count, as it is (no dot-unstuffing, no end-of-data scan). */
+  private feedBdat(chunk: Buffer, pos: number): number {
+    const n = Math.min(this.bdatLeft, chunk.length - pos);
+    const stop = pos + n;
+    if (!this.bdatDiscard) {
+      this.ctx.counters.bytes += n;
+      this.messageBytes += n;
+      this.dump?.write(chunk, pos, stop);
+    }
+    this.bdatLeft -= n;
+    if (this.bdatLeft === 0) this.chunkDone();
+    return stop;
+  }
+
+  /** A BDAT chunk has been read whole: its reply, or the end of the message after LAST. */
+  private chunkDone(): void {
+    this.mode = Mode.Command;
+    if (this.bdatDiscard) {
+      // Refused (503, or -f/-r bdat): a BDAT transaction under way is over.
+      if (this.bdatSeen) this.resetTransaction(true);
+      return;
+    }
+    if (!this.bdatLast) {
+      this.reply(bdatReply(this.bdatSize));
+      return;
+    }
+    this.dump?.endRaw();
+    this.endOfData();
+  }
+
+  /**
+   * "BDAT n [LAST]": sets up reading n bytes, refused until the command is accepted. A bad
+   * count leaves no way to find the next command (RFC 3030 section 3): 501, then close.
+   */
+  private bdatHeader(line: Buffer, start: number, end: number): boolean {
+    let i = start;
+    while (i < end && (line[i] === 0x20 || line[i] === 0x09)) i++;
+    let n = 0;
+    const digits = i;
+    while (i < end && line[i] >= 0x30 && line[i] <= 0x39 && i - digits < 15) n = n * 10 + line[i++] - 0x30;
+    if (i === digits || (i < end && line[i] !== 0x20 && line[i] !== 0x09)) return false;
+    while (i < end && (line[i] === 0x20 || line[i] === 0x09)) i++;
+    let last = false;
+    if (i + 4 <= end && (line[i] | 0x20) === 0x6c && (line[i + 1] | 0x20) === 0x61 && (line[i + 2] | 0x20) === 0x73 && (line[i + 3] | 0x20) === 0x74) {
+      last = true;
+      i += 4;
+      while (i < end && (line[i] === 0x20 || line[i] === 0x09)) i++;
+    }
+    if (i !== end) return false;
+    this.bdatSize = n;
+    this.bdatLeft = n;
+    this.bdatLast = last;
+    this.bdatDiscard = true;
+    this.mode = Mode.Bdat;
+    return true;
   }
 
   // ---- commands ---------------------------------------------------------------------------
@@ -247,6 +319,17 @@ export class SinkSession {
     if (ctx.draining && cmd !== Cmd.Quit) {
       this.reject(REPLY.closing);
       this.close(false);
+      return;
+    }
+    if (cmd === Cmd.Bdat) {
+      if (!this.bdatHeader(line, this.verb.argsStart, end)) {
+        this.reject(REPLY.bdatSyntax);
+        this.close(false);
+        return;
+      }
+      this.respond(cmd, line, this.verb.argsStart, end);
+      // A refused empty chunk (-f/-r bdat) is over at once; a delayed one waits for its reply.
+      if (this.mode === Mode.Bdat && this.bdatLeft === 0 && !this.suspended) this.chunkDone();
       return;
     }
     this.respond(cmd, line, this.verb.argsStart, end);
@@ -334,6 +417,7 @@ export class SinkSession {
           this.reject(REPLY.nestedMail);
           return;
         }
+        if (ctx.checkParams && this.mailRefusedByParams(line!, argsStart, end)) return;
         this.inTransaction = true;
         this.acceptedRecipients = 0;
         this.startedAt = Date.now();
@@ -349,6 +433,7 @@ export class SinkSession {
           this.reject(REPLY.needMail);
           return;
         }
+        if (ctx.checkParams && this.rcptRefusedByParams(line!, argsStart, end)) return;
         this.acceptedRecipients++;
         ctx.counters.recipients++;
         if (ctx.dumping) this.rcptArgs.push(afterColon(line!, argsStart, end));
@@ -360,12 +445,34 @@ export class SinkSession {
           this.reject(REPLY.needRcpt);
           return;
         }
+        if (this.bdatSeen) {
+          ctx.counters.outOfOrder++;
+          this.reject(REPLY.bdatAfterData);
+          return;
+        }
         this.reply(REPLY.dataGo);
         this.startData();
+        return;
+      case Cmd.Bdat:
+        if (!this.inTransaction || this.acceptedRecipients === 0) {
+          ctx.counters.outOfOrder++;
+          this.reject(REPLY.needRcpt);
+        } else {
+          this.bdatDiscard = false;
+          if (!this.bdatSeen) this.startBdat();
+        }
+        if (this.mode === Mode.Bdat && this.bdatLeft === 0) this.chunkDone();
         return;
       case Cmd.Dot:
         if (this.inTransaction && this.mode === Mode.Command && this.dataSeen) {
           this.dataSeen = false;
+          const limit = ctx.options.sizeLimit;
+          if (limit !== undefined && this.messageBytes > limit) {
+            const times = this.proto === 'LMTP' ? this.acceptedRecipients : 1;
+            for (let i = 0; i < times; i++) this.reject(REPLY.sizeExceeded);
+            this.resetTransaction(false);
+            return;
+          }
           ctx.counters.messagesAccepted++;
           if (this.proto === 'LMTP') {
             for (let i = 0; i < this.acceptedRecipients; i++) this.reply(REPLY.lmtpDotOk);
@@ -402,6 +509,52 @@ export class SinkSession {
     }
     if (o.requireAuth && !this.authenticated) {
       this.reject(AUTH_REPLY.required);
+      return true;
+    }
+    return false;
+  }
+
+  // ---- MAIL and RCPT parameters (only with --size-limit, --smtputf8 or -N) ----------------
+
+  private mailRefusedByParams(line: Buffer, start: number, end: number): boolean {
+    const o = this.ctx.options;
+    const { address, params } = splitPath(line, start, end);
+    let utf8 = false;
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      const key = (eq < 0 ? p : p.slice(0, eq)).toUpperCase();
+      if (key === 'SIZE' && o.sizeLimit !== undefined && eq >= 0 && /^\d+$/.test(p.slice(eq + 1)) && Number(p.slice(eq + 1)) > o.sizeLimit) {
+        this.reject(REPLY.sizeExceeded);
+        return true;
+      }
+      if (key === 'SMTPUTF8' && o.smtputf8) utf8 = true;
+      if ((key === 'RET' || key === 'ENVID') && !o.announce.dsn) {
+        this.reject(unsupportedOption(printable(Buffer.from(p, 'latin1'), 0, p.length)));
+        return true;
+      }
+    }
+    if (o.smtputf8 && !utf8 && nonAscii(address)) {
+      this.reject(REPLY.needSmtputf8);
+      return true;
+    }
+    this.smtputf8 = utf8;
+    return false;
+  }
+
+  private rcptRefusedByParams(line: Buffer, start: number, end: number): boolean {
+    const o = this.ctx.options;
+    const { address, params } = splitPath(line, start, end);
+    if (!o.announce.dsn) {
+      for (const p of params) {
+        const key = p.slice(0, p.indexOf('=') < 0 ? p.length : p.indexOf('=')).toUpperCase();
+        if (key === 'NOTIFY' || key === 'ORCPT') {
+          this.reject(unsupportedOption(printable(Buffer.from(p, 'latin1'), 0, p.length)));
+          return true;
+        }
+      }
+    }
+    if (o.smtputf8 && !this.smtputf8 && nonAscii(address)) {
+      this.reject(REPLY.needSmtputf8);
       return true;
     }
     return false;
@@ -534,6 +687,7 @@ export class SinkSession {
     const o = ctx.options;
     this.mode = Mode.Data;
     this.dataSeen = true;
+    this.messageBytes = 0;
     this.scanner.reset();
     this.dump?.begin({
       clientAddr: this.clientAddr,
@@ -562,9 +716,28 @@ export class SinkSession {
     if (o.dataReadDelaySeconds > 0) this.suspend(o.dataReadDelaySeconds, () => undefined);
   }
 
+  /** The first accepted BDAT of a transaction: the message starts (raw, for the dump). */
+  private startBdat(): void {
+    this.bdatSeen = true;
+    this.dataSeen = true;
+    this.messageBytes = 0;
+    this.dump?.begin(
+      {
+        clientAddr: this.clientAddr,
+        proto: this.proto,
+        heloArgs: this.heloArgs,
+        mailArgs: this.mailArgs,
+        rcptArgs: this.rcptArgs,
+        startedAt: this.startedAt,
+      },
+      false,
+    );
+  }
+
   private endOfData(): void {
     const ctx = this.ctx;
     ctx.counters.messages++;
+    if (this.smtputf8) ctx.counters.smtputf8Messages++;
     if (ctx.options.verbose > 0) ctx.log.info('.');
     if (this.dump !== undefined && this.dump.finish(this.startedAt)) ctx.counters.dumps++;
     ctx.onMessage();
@@ -595,6 +768,8 @@ export class SinkSession {
     this.inTransaction = false;
     this.acceptedRecipients = 0;
     this.dataSeen = false;
+    this.bdatSeen = false;
+    this.smtputf8 = false;
   }
 
   // ---- output and timers ------------------------------------------------------------------
@@ -702,7 +877,7 @@ export class SinkSession {
     // A client that hangs up in the middle of the handshake failed it too.
     if (this.tlsStarted && !this.secure && this.mode !== Mode.Closed) this.tlsFailure('connection closed');
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const wasInData = this.mode === Mode.Data;
+    const wasInData = this.mode === Mode.Data || this.mode === Mode.Bdat;
     if (wasInData) this.ctx.counters.lostInData++;
     this.mode = Mode.Closed;
     this.dump?.abort();
@@ -725,6 +900,28 @@ function afterColon(line: Buffer, start: number, end: number): string {
   const colon = line.indexOf(COLON, start);
   const from = colon >= 0 && colon < end ? colon + 1 : start;
   return printable(line, from, end).replace(/^ +/, '');
+}
+
+/** The path of MAIL/RCPT ("<...>" or a bare word after the colon) and the parameters after it. */
+function splitPath(line: Buffer, start: number, end: number): { address: Buffer; params: string[] } {
+  let from = line.indexOf(COLON, start);
+  from = from >= 0 && from < end ? from + 1 : start;
+  while (from < end && line[from] === 0x20) from++;
+  let to: number;
+  if (line[from] === 0x3c) {
+    to = line.indexOf(0x3e, from);
+    to = to >= 0 && to < end ? to + 1 : end;
+  } else {
+    to = from;
+    while (to < end && line[to] !== 0x20) to++;
+  }
+  const params = line.toString('latin1', to, end).split(/[ \t]+/).filter((p) => p !== '');
+  return { address: line.subarray(from, to), params };
+}
+
+function nonAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) return true;
+  return false;
 }
 
 function clientAddress(socket: Socket): string {

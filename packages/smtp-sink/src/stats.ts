@@ -55,6 +55,8 @@ export interface SinkStats {
   starttlsDiscarded: number;
   /** AUTH exchanges answered 235 / 535 (real AUTH only). */
   authSuccesses: number;
+  /** Messages whose MAIL carried SMTPUTF8 (--smtputf8), counted at their end of data. */
+  smtputf8Messages: number;
   authFailures: number;
   /** When the sink started listening (ms since the epoch). */
   startedAt: number;
@@ -93,6 +95,7 @@ export class SinkCounters {
   readonly tlsCiphers = new Map<string, number>();
   starttlsDiscarded = 0;
   authSuccesses = 0;
+  smtputf8Messages = 0;
   authFailures = 0;
   readonly startedAt = Date.now();
   private readonly startedHr = process.hrtime.bigint();
@@ -148,6 +151,7 @@ export class SinkCounters {
       tlsCiphers: Object.fromEntries(this.tlsCiphers),
       starttlsDiscarded: this.starttlsDiscarded,
       authSuccesses: this.authSuccesses,
+      smtputf8Messages: this.smtputf8Messages,
       authFailures: this.authFailures,
       startedAt: this.startedAt,
       elapsedMs: Math.round(elapsedMs),
