@@ -72,6 +72,14 @@ const FLAGS = {
   password: { type: 'string', desc: 'Password (or XOAUTH2 token) for --auth; --password-file keeps it off the command line' },
   'password-file': { type: 'string', desc: 'Read the --auth password (or token) from the first line of this file' },
   credentials: { type: 'string', desc: 'File of user:password lines for --auth, spread round-robin over the sessions' },
+  bdat: {
+    type: 'string',
+    optionalArg: '[chunk-size]',
+    desc: 'Send messages with BDAT (CHUNKING, EHLO implied) in chunks of chunk-size bytes (default: one BDAT LAST); DATA when not offered',
+  },
+  smtputf8: { type: 'boolean', desc: 'Allow UTF-8 in -f/-t and add SMTPUTF8 to MAIL (EHLO implied; a server not offering it fails the message)' },
+  size: { type: 'boolean', desc: 'Add SIZE=<bytes sent> to MAIL when the server offers SIZE (EHLO implied)' },
+  dsn: { type: 'boolean', desc: 'Add RET=HDRS ENVID= to MAIL and NOTIFY=SUCCESS,FAILURE ORCPT= to RCPT when the server offers DSN (EHLO implied)' },
   'original-headers': { type: 'boolean', desc: 'Headers exactly as the original: no X-Smtpstone-Id, Message-Id <pid.session.left@host>' },
   help: { type: 'boolean', desc: 'Show this help' },
 } as const;
@@ -144,6 +152,12 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     operands.push(starttls);
     starttls = '';
   }
+  // And for --bdat: a bare "--bdat host:port".
+  let bdat = last(a.bdat);
+  if (bdat !== undefined && bdat !== '' && operands.length === 0 && !/^\d+$/.test(bdat)) {
+    operands.push(bdat);
+    bdat = '';
+  }
   if (operands.length !== 1) throw new FatalError(USAGE);
   const target = operands[0];
   try {
@@ -193,10 +207,12 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     if (!literal && !name) throw new FatalError(`${M.startsWith('[') ? 'bad address literal' : 'bad hostname'}: ${M} (-M wants a host name or [address])`);
     source.myHostname = M;
   }
+  const smtputf8 = flag(a.smtputf8);
   for (const [key, opt] of [['f', 'sender'], ['t', 'recipient'], ['S', 'subject']] as const) {
     const v = last(a[key]);
     if (v === undefined) continue;
     if (/[\r\n]/.test(v)) throw new FatalError(`-${key} must not contain a line break`);
+    if (key !== 'S' && !smtputf8 && /[^\x00-\x7f]/.test(v)) throw new FatalError(`-${key} ${v} is not ASCII (UTF-8 addresses need --smtputf8)`);
     (source as Record<string, unknown>)[opt] = v;
   }
   const duration = last(a.duration);
@@ -235,6 +251,20 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
   if (auth !== undefined) {
     if (source.oldMode) throw new FatalError('--auth cannot be used with -o (old mode sends no EHLO)');
     source.auth = auth;
+  }
+  if (bdat !== undefined) {
+    if (source.oldMode) throw new FatalError('--bdat cannot be used with -o (old mode sends no EHLO)');
+    if (source.lmtp) throw new FatalError('--bdat cannot be used with -L (LMTP is sent with DATA)');
+    if (bdat === '') source.bdat = {};
+    else if (/^\d+$/.test(bdat) && Number(bdat) > 0 && Number.isSafeInteger(Number(bdat))) source.bdat = { chunkSize: Number(bdat) };
+    else throw new FatalError(`bad chunk size: ${bdat} (--bdat wants a whole number of bytes greater than 0, or nothing for one chunk)`);
+  }
+  for (const [name, on] of [['--smtputf8', smtputf8], ['--size', flag(a.size)], ['--dsn', flag(a.dsn)]] as const) {
+    if (!on) continue;
+    if (source.oldMode) throw new FatalError(`${name} cannot be used with -o (old mode sends no EHLO)`);
+    if (name === '--smtputf8') source.smtputf8 = true;
+    else if (name === '--size') source.size = true;
+    else source.dsn = true;
   }
   const progress = a.progress === undefined ? undefined : flag(a.progress);
   const shard = last(a.shard);

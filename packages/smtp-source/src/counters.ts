@@ -127,6 +127,12 @@ export interface SourceResult {
   tls?: TlsRecord;
   /** Only with AUTH (options.auth). */
   auth?: AuthRecord;
+  /**
+   * Only with --bdat, --smtputf8, --size or --dsn: messages sent by BDAT, those that went by
+   * DATA because CHUNKING was not offered, those failed because SMTPUTF8 was not offered, and
+   * the MAILs that carried SIZE= / RET=.
+   */
+  extensions?: ExtensionRecord;
   /** Why the run ended early: the fatal error, as the C program would have printed it. */
   fatal?: string;
   /** True when stopped by a signal or stop(). */
@@ -136,4 +142,12 @@ export interface SourceResult {
    * of the run, and the verdict on them (disk-bound, cpu-bound, not-saturated, unknown).
    */
   system?: SystemRecord;
+}
+
+export interface ExtensionRecord {
+  bdatMessages: number;
+  bdatFallbacks: number;
+  smtputf8NotOffered: number;
+  sizeSent: number;
+  dsnSent: number;
 }

@@ -9,11 +9,11 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
 import { makeSystemRecord, Sampler, type SystemRecord } from '@smtpstone/sampler';
-import { SourceCounters, TlsCounters, type SourceResult } from './counters.js';
+import { SourceCounters, TlsCounters, type ExtensionRecord, type SourceResult } from './counters.js';
 import { GeneratorMonitor, type GeneratorRecord } from './generator.js';
 import { PhaseHistograms, summarize } from './histograms.js';
 import { Journal, type JournalEntry } from './journal.js';
-import { DEFAULT_BODY, fileBody, HeaderBuilder, lengthBody, newRunId } from './message.js';
+import { DEFAULT_BODY, fileBody, fileBodyRaw, HeaderBuilder, lengthBody, newRunId } from './message.js';
 import { EARLY_START_MS, NOT_YET, OpenModel } from './open-model.js';
 import { resolveSourceOptions, type SourceOptions, type SourceOptionsInput } from './options.js';
 import { checkStages, type RateStage } from './schedule.js';
@@ -54,6 +54,12 @@ export class SourceRun extends EventEmitter {
   readonly sender: string;
   private readonly recipient: string;
   readonly body: Buffer;
+  /** --bdat: the body as BDAT carries it (not dot-stuffed); the same Buffer when nothing needs stuffing. */
+  readonly rawBody: Buffer;
+  /** With --bdat, --smtputf8, --size or --dsn: what the extensions did. */
+  readonly extensionCounters: ExtensionRecord = { bdatMessages: 0, bdatFallbacks: 0, smtputf8NotOffered: 0, sizeSent: 0, dsnSent: 0 };
+  /** Warnings given once per run (CHUNKING not offered, ...). */
+  readonly warnedOnce = new Set<string>();
   private readonly headers: HeaderBuilder | undefined;
   readonly runId = newRunId();
   /** With TLS: what the handshakes gave. */
@@ -117,6 +123,20 @@ export class SourceRun extends EventEmitter {
     this.sender = o.sender ?? `foo@${this.myHostname}`;
     this.recipient = o.recipient ?? `foo@${this.myHostname}`;
     this.body = o.messageFile !== undefined ? fileBody(o.messageFile) : o.length > 0 ? lengthBody(o.length) : DEFAULT_BODY;
+    // Generated bodies have no line starting with '.': only a -F file differs unstuffed.
+    this.rawBody = o.bdat !== undefined && o.messageFile !== undefined ? fileBodyRaw(o.messageFile) : this.body;
+    if (o.bdat !== undefined) {
+      const n = o.bdat.chunkSize;
+      if (n !== undefined && (!Number.isInteger(n) || n <= 0)) throw new RangeError('bdat.chunkSize must be a whole number greater than 0');
+      if (o.oldMode) throw new RangeError('bdat cannot be used with oldMode (no EHLO)');
+      if (o.lmtp) throw new RangeError('bdat cannot be used with lmtp');
+    }
+    if (!o.smtputf8) {
+      for (const [v, flag] of [[o.sender, 'sender'], [o.recipient, 'recipient']] as const) {
+        if (v !== undefined && /[^\x00-\x7f]/.test(v)) throw new RangeError(`${flag} ${v} is not ASCII: it needs smtputf8`);
+      }
+    }
+    if ((o.smtputf8 || o.size || o.dsn) && o.oldMode) throw new RangeError('smtputf8, size and dsn cannot be used with oldMode (no EHLO)');
     if (!o.oldMode && o.messageFile === undefined) {
       this.headers = new HeaderBuilder({
         sender: this.sender,
@@ -353,6 +373,19 @@ export class SourceRun extends EventEmitter {
     return bytes;
   }
 
+  /** --bdat, --smtputf8, --size or --dsn was asked for (EHLO then, and the extensions record). */
+  get usesExtensions(): boolean {
+    const o = this.options;
+    return o.bdat !== undefined || o.smtputf8 === true || o.size === true || o.dsn === true;
+  }
+
+  /** A warning given once per run. */
+  warnOnce(key: string, text: string): void {
+    if (this.warnedOnce.has(key)) return;
+    this.warnedOnce.add(key);
+    this.log.warning(text);
+  }
+
   /** -c: the C program counts "." sent, before its reply. */
   dotSent(): void {
     this.dots++;
@@ -557,6 +590,10 @@ export class SourceRun extends EventEmitter {
             }
           : {}),
         ...(o.auth !== undefined ? { auth: { mechanism: o.auth.mechanism, users: o.auth.credentials.length } } : {}),
+        ...(o.bdat !== undefined ? { bdat: true, bdatChunkSize: o.bdat.chunkSize } : {}),
+        ...(o.smtputf8 === true ? { smtputf8: true } : {}),
+        ...(o.size === true ? { size: true } : {}),
+        ...(o.dsn === true ? { dsn: true } : {}),
       },
       startedAt: new Date(this.startedWall).toISOString(),
       elapsedMs: round3(elapsedMs),
@@ -579,6 +616,7 @@ export class SourceRun extends EventEmitter {
       generator: this.generator ?? this.generatorMonitor?.peek(),
       ...(o.tls !== undefined ? { tls: this.tlsCounters.record() } : {}),
       ...(o.auth !== undefined ? { auth: { mechanism: o.auth.mechanism, ...this.authCounters } } : {}),
+      ...(this.usesExtensions ? { extensions: { ...this.extensionCounters } } : {}),
       fatal: this.fatalMessage,
       interrupted: this.interrupted,
       // Only with --sample, so that the JSON of other runs stays as it was.

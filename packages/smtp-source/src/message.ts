@@ -44,6 +44,11 @@ export const DEFAULT_BODY = Buffer.from(
  * out as CR CR LF) and added an empty line before the final dot; we send the file as it is.
  */
 export function fileBody(path: string): Buffer {
+  return dotStuff(fileBodyRaw(path));
+}
+
+/** A -F file as BDAT carries it: lines ended CR LF, not dot-stuffed. */
+export function fileBodyRaw(path: string): Buffer {
   const data = readFileSync(path);
   const parts: Buffer[] = [];
   let start = 0;
@@ -54,7 +59,19 @@ export function fileBody(path: string): Buffer {
     parts.push(data.subarray(start, end), CRLF);
     start = lf + 1;
   }
-  return dotStuff(Buffer.concat(parts));
+  return Buffer.concat(parts);
+}
+
+/**
+ * RFC 3461 xtext: printable ASCII but '+' and '=' as itself, every other byte (of the UTF-8
+ * form) as '+' and two upper-case hex digits.
+ */
+export function xtext(value: string): string {
+  let out = '';
+  for (const b of Buffer.from(value, 'utf8')) {
+    out += b >= 33 && b <= 126 && b !== 0x2b && b !== 0x3d ? String.fromCharCode(b) : '+' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
 }
 
 export const END_OF_DATA = Buffer.from('.\r\n', 'latin1');

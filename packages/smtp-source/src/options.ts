@@ -129,6 +129,18 @@ export interface SourceOptions {
   tls?: SourceTlsOptions;
   /** --auth: SMTP AUTH after EHLO (after TLS when TLS is used). */
   auth?: SourceAuthOptions;
+  /**
+   * --bdat: send the message with BDAT (RFC 3030) when the server offers CHUNKING (EHLO is
+   * used), in chunks of chunkSize bytes (none: the whole message in one BDAT LAST). Without
+   * CHUNKING offered the message goes by DATA (counted, warned once).
+   */
+  bdat?: { chunkSize?: number };
+  /** --smtputf8: UTF-8 addresses allowed; SMTPUTF8 on MAIL (a server not offering it: the message fails). */
+  smtputf8?: boolean;
+  /** --size: SIZE=<bytes sent> on MAIL when the server offers SIZE (RFC 1870). */
+  size?: boolean;
+  /** --dsn: RET=HDRS ENVID= on MAIL, NOTIFY=SUCCESS,FAILURE ORCPT= on RCPT when DSN is offered (RFC 3461). */
+  dsn?: boolean;
   /** Program name in diagnostics. */
   program: string;
   /** Where warnings and -v lines go. */

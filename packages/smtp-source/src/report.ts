@@ -40,6 +40,16 @@ export function formatResult(r: SourceResult): string {
     );
   }
   if (r.auth !== undefined) lines.push(`  auth: ${r.auth.mechanism}, ${r.auth.attempts} attempts, ${r.auth.succeeded} succeeded, ${r.auth.failed} failed`);
+  if (r.extensions !== undefined) {
+    const x = r.extensions;
+    const parts: string[] = [];
+    const o = r.options;
+    if (o.bdat === true) parts.push(`BDAT ${x.bdatMessages} messages${x.bdatFallbacks > 0 ? `, ${x.bdatFallbacks} by DATA (CHUNKING not offered)` : ''}`);
+    if (o.smtputf8 === true) parts.push(`SMTPUTF8${x.smtputf8NotOffered > 0 ? `: ${x.smtputf8NotOffered} messages failed (not offered)` : ''}`);
+    if (o.size === true) parts.push(`SIZE on ${x.sizeSent} MAILs`);
+    if (o.dsn === true) parts.push(`DSN on ${x.dsnSent} MAILs`);
+    lines.push(`  extensions: ${parts.join('; ')}`);
+  }
   if (r.schedule !== undefined) lines.push(...scheduleLines(r, r.schedule));
   lines.push('  latency (ms)      count      p50      p90      p99    p99.9      max');
   const row = (name: string, p: SourceResult['latency']['message']): string =>

@@ -12,7 +12,7 @@ import { ReplyParser, printableString } from '@smtpstone/core';
 import type { SourceRun } from './engine.js';
 import { NOT_YET } from './open-model.js';
 import type { Stage } from './counters.js';
-import { END_OF_DATA } from './message.js';
+import { END_OF_DATA, xtext } from './message.js';
 import { parseQueueId } from './queue-id.js';
 
 const enum Expect {
@@ -29,9 +29,11 @@ const enum Expect {
   /** Not a reply: the TLS handshake under way (so that the timeout sweep and the context see it). */
   Handshake,
   Auth,
+  /** The 250 to a BDAT chunk but the last (timed in the data phase; LAST's reply is Dot). */
+  Bdat,
 }
 
-const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'starttls', 'starttls', 'auth'];
+const STAGE: Stage[] = ['banner', 'helo', 'mail', 'rcpt', 'data', 'dot', 'rset', 'quit', 'starttls', 'starttls', 'auth', 'data'];
 
 interface Transaction {
   seq: number;
@@ -52,6 +54,11 @@ interface Transaction {
   /** The last unexpected reply in this transaction, for the journal. */
   errorCode: number;
   errorText: string;
+  /** The generated headers of this message (built with the envelope: SIZE= needs their length). */
+  headers: Buffer | undefined;
+  /** Sent by BDAT: the bytes of the message sent so far. */
+  bdat: boolean;
+  bdatOffset: number;
 }
 
 export class SourceSession {
@@ -90,6 +97,11 @@ export class SourceSession {
   /** The AUTH exchange: its step (0 = AUTH sent) and when it began. */
   private authStep = 0;
   private authStartedMs = 0;
+  /** What the last EHLO offered of CHUNKING, SMTPUTF8, SIZE, DSN (--bdat, --smtputf8, --size, --dsn). */
+  private offersChunking = false;
+  private offersSmtputf8 = false;
+  private offersSize = false;
+  private offersDsn = false;
 
   constructor(
     readonly id: number,
@@ -299,7 +311,7 @@ export class SourceSession {
   /** LHLO in LMTP; EHLO when pipelining, STARTTLS or AUTH is wanted; HELO otherwise, as the original. */
   private get greetingVerb(): string {
     const o = this.run.options;
-    return o.lmtp ? 'LHLO' : o.pipelining || o.tls?.mode === 'starttls' || o.auth !== undefined ? 'EHLO' : 'HELO';
+    return o.lmtp ? 'LHLO' : o.pipelining || o.tls?.mode === 'starttls' || o.auth !== undefined || this.run.usesExtensions ? 'EHLO' : 'HELO';
   }
 
   /**
@@ -330,6 +342,15 @@ export class SourceSession {
       return;
     }
     if (this.pendingSeq !== 0) this.beginTransaction();
+  }
+
+  /** The extensions --bdat, --smtputf8, --size and --dsn use, as the last EHLO offered them. */
+  private takeExtensions(text: string): void {
+    const has = (name: string): boolean => new RegExp(`(^|\\n)${name}(\\s|$)`, 'i').test(text);
+    this.offersChunking = has('CHUNKING');
+    this.offersSmtputf8 = has('SMTPUTF8');
+    this.offersSize = /(^|\n)SIZE(\s|$)/i.test(text);
+    this.offersDsn = has('DSN');
   }
 
   private goPlaintext(): void {
@@ -432,30 +453,126 @@ export class SourceSession {
       mailFailed: false,
       errorCode: 0,
       errorText: '',
+      headers: run.headersFor(seq, this.id),
+      bdat: false,
+      bdatOffset: 0,
     };
+    const t = this.txn;
+    const o = run.options;
+    let mail = `MAIL FROM:<${run.sender}>`;
+    if (run.usesExtensions) {
+      if (o.smtputf8 === true && !this.offersSmtputf8) return this.smtputf8NotOffered(t);
+      if (o.bdat !== undefined) {
+        t.bdat = this.offersChunking;
+        if (t.bdat) {
+          run.extensionCounters.bdatMessages++;
+        } else {
+          run.extensionCounters.bdatFallbacks++;
+          run.warnOnce('bdat', 'CHUNKING not offered by the server: sending with DATA instead of BDAT (--bdat)');
+        }
+      }
+      if (o.size === true && this.offersSize) {
+        run.extensionCounters.sizeSent++;
+        mail += ` SIZE=${(t.headers?.length ?? 0) + (t.bdat ? run.rawBody : run.body).length}`;
+      }
+      if (o.smtputf8 === true) mail += ' SMTPUTF8';
+      if (o.dsn === true && this.offersDsn) {
+        run.extensionCounters.dsnSent++;
+        mail += ` RET=HDRS ENVID=${xtext(`${run.runId}.${seq}`)}`;
+      }
+    }
     if (this.pipelining) {
-      // One write for the whole envelope and DATA; replies are sorted out in order.
-      let batch = `MAIL FROM:<${run.sender}>\r\n`;
+      // One write for the whole envelope and DATA (or the BDAT chunks, RFC 3030); replies are
+      // sorted out in order.
+      let batch = `${mail}\r\n`;
       this.expect(Expect.Mail);
       for (const r of recipients) {
-        batch += `RCPT TO:<${r}>\r\n`;
+        batch += `${this.rcptLine(r)}\r\n`;
         this.expect(Expect.Rcpt);
+      }
+      run.counters.recipientsSent += recipients.length;
+      if (t.bdat) {
+        if (run.options.verbose > 0) for (const l of batch.trimEnd().split('\r\n')) run.log.info(l);
+        const socket = this.socket!;
+        socket.cork();
+        socket.write(batch);
+        while (!this.sendChunk(t, true));
+        socket.uncork();
+        return;
       }
       batch += 'DATA\r\n';
       this.expect(Expect.Data);
-      run.counters.recipientsSent += recipients.length;
       if (run.options.verbose > 0) for (const l of batch.trimEnd().split('\r\n')) run.log.info(l);
       this.socket!.write(batch);
       return;
     }
-    this.send(`MAIL FROM:<${run.sender}>`, Expect.Mail);
+    this.send(mail, Expect.Mail);
+  }
+
+  /** RCPT TO, with --dsn (when offered) NOTIFY and ORCPT (RFC 3461, xtext). */
+  private rcptLine(r: string): string {
+    if (this.run.options.dsn === true && this.offersDsn) return `RCPT TO:<${r}> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;${xtext(r)}`;
+    return `RCPT TO:<${r}>`;
+  }
+
+  /** --smtputf8 and a server without SMTPUTF8: the message fails (counted); fatal without -A. */
+  private smtputf8NotOffered(t: Transaction): void {
+    const run = this.run;
+    this.txn = undefined;
+    run.extensionCounters.smtputf8NotOffered++;
+    const message = 'SMTPUTF8 not offered by the server (--smtputf8): message not sent';
+    this.messageDone(t, 'failed', 0, message);
+    if (!run.options.allowReject) {
+      run.fatal(message);
+      return;
+    }
+    run.warnOnce('smtputf8', `${message} (counted; the run goes on with -A)`);
+    setImmediate(() => {
+      if (!this.ended && this.connected) this.next();
+    });
   }
 
   private sendRcpt(): void {
     const t = this.txn!;
     const i = t.accepted + t.rejected;
     this.run.counters.recipientsSent++;
-    this.send(`RCPT TO:<${t.recipients[i]}>`, Expect.Rcpt);
+    this.send(this.rcptLine(t.recipients[i]), Expect.Rcpt);
+  }
+
+  /**
+   * The next BDAT chunk of t: "BDAT n" (LAST on the last one) and n bytes of the headers and
+   * the body as they are, not dot-stuffed. Returns true after the last one.
+   */
+  private sendChunk(t: Transaction, pipelined = false): boolean {
+    const run = this.run;
+    const o = run.options;
+    const socket = this.socket!;
+    const h = t.headers;
+    const hLen = h?.length ?? 0;
+    const total = hLen + run.rawBody.length;
+    const size = o.bdat!.chunkSize ?? total;
+    const start = t.bdatOffset;
+    const end = Math.min(total, start + size);
+    const last = end >= total;
+    t.bdatOffset = end;
+    const line = `BDAT ${end - start}${last ? ' LAST' : ''}`;
+    if (o.verbose > 0) run.log.info(line);
+    this.expect(last ? Expect.Dot : Expect.Bdat);
+    socket.cork();
+    socket.write(line + '\r\n');
+    if (h !== undefined && start < hLen) socket.write(h.subarray(start, Math.min(end, hLen)));
+    if (end > hLen) socket.write(run.rawBody.subarray(Math.max(0, start - hLen), end - hLen));
+    socket.uncork();
+    if (!last) return false;
+    // Pipelined, the RCPT replies are still to come: t becomes finishing at LAST's reply.
+    if (!pipelined) {
+      this.txn = undefined;
+      this.finishing = t;
+    }
+    run.counters.messagesSent++;
+    run.counters.bytesSent += total;
+    run.dotSent();
+    return true;
   }
 
   private sendMessage(): void {
@@ -465,7 +582,7 @@ export class SourceSession {
     this.txn = undefined;
     this.finishing = t;
     const socket = this.socket!;
-    const headers = run.headersFor(t.seq, this.id);
+    const headers = t.headers;
     // Headers, body and "." in one writev: separate small writes stall on Nagle/delayed ACK.
     socket.cork();
     if (headers !== undefined) socket.write(headers);
@@ -518,6 +635,7 @@ export class SourceSession {
         this.greet();
         return;
       case Expect.Helo: {
+        if (run.usesExtensions) this.takeExtensions(ok ? text : '');
         if (!ok) {
           if (!this.problem('helo', `${this.greetingVerb} rejected`, code, text)) return;
           if (closing) return this.abandon();
@@ -564,7 +682,11 @@ export class SourceSession {
         }
         if (this.pipelining) return;
         if (t.accepted + t.rejected < t.recipients.length) return this.sendRcpt();
-        if (t.accepted > 0) return this.send('DATA', Expect.Data);
+        if (t.accepted > 0) {
+          if (t.bdat) this.sendChunk(t);
+          else this.send('DATA', Expect.Data);
+          return;
+        }
         return this.send('RSET', Expect.Rset);
       }
       case Expect.Data: {
@@ -586,6 +708,11 @@ export class SourceSession {
         return;
       }
       case Expect.Dot: {
+        if (this.finishing === undefined && this.txn?.bdat === true) {
+          // Pipelined BDAT: LAST's reply ends the envelope.
+          this.finishing = this.txn;
+          this.txn = undefined;
+        }
         const t = this.finishing!;
         t.dotReplies++;
         if (t.dotReplies === 1) {
@@ -621,6 +748,19 @@ export class SourceSession {
       case Expect.Quit:
         this.closeConnection();
         return this.afterQuit();
+      case Expect.Bdat: {
+        run.histograms.record('data', performance.now() - sentAt);
+        const t = this.txn!;
+        if (!ok) {
+          if (!t.mailFailed && t.accepted > 0 && !this.problem('data', 'BDAT rejected', code, text)) return;
+          if (closing) return this.abandon();
+          // Lock-step: no more chunks (RFC 3030); pipelined, the rest are on their way.
+          if (!this.pipelining) return this.send('RSET', Expect.Rset);
+          return;
+        }
+        if (!this.pipelining) this.sendChunk(t);
+        return;
+      }
     }
   }
 
