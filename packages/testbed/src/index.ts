@@ -6,6 +6,6 @@ export { LOOPBACK, freePort, waitForBanner } from './net.js';
 export { alive, exec, waitUntil, type ExecResult } from './process.js';
 export { privateDir } from './files.js';
 export { postfixAvailable, postfixMissing, QUICK_RELAY_SETTINGS, startPrivatePostfix, type PostfixSetup, type PrivatePostfix } from './postfix.js';
-export { dovecotAvailable, startPrivateDovecotLmtp, type PrivateDovecot } from './dovecot.js';
+export { dovecotAvailable, startPrivateDovecotAuth, startPrivateDovecotLmtp, type PrivateDovecot, type PrivateDovecotAuth } from './dovecot.js';
 export { LONG_QUEUE_ID, messagesByQueueId, parseMaillog, type Delivery, type LoggedMessage, type MaillogRecord } from './maillog-lite.js';
 export { wireRecorder, type WireRecorder } from './wire-recorder.js';
