@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { ReplyParser } from '@smtpstone/core';
@@ -40,8 +41,10 @@ export class RawClient {
     this.wake();
   });
 
+  private readonly onData = (chunk: Buffer): void => this.parser.push(chunk);
+
   private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk) => this.parser.push(chunk));
+    socket.on('data', this.onData);
     socket.on('close', () => {
       this.closed = true;
       this.wake();
@@ -53,6 +56,25 @@ export class RawClient {
     const socket = typeof port === 'string' ? connect(port) : connect(port, host);
     await once(socket, 'connect');
     return new RawClient(socket);
+  }
+
+  /** A connection that starts with the TLS handshake (the sink's --tls). */
+  static async implicit(port: number, options: ConnectionOptions = {}): Promise<RawClient> {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options });
+    await once(socket, 'secureConnect');
+    return new RawClient(socket);
+  }
+
+  /** Starts TLS on this connection (after a 220 to STARTTLS) and returns the client over it. */
+  async upgrade(options: ConnectionOptions = {}): Promise<RawClient> {
+    this.socket.removeListener('data', this.onData);
+    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false, ...options });
+    await once(secure, 'secureConnect');
+    return new RawClient(secure);
+  }
+
+  get tls(): TLSSocket {
+    return this.socket as TLSSocket;
   }
 
   private wake(): void {

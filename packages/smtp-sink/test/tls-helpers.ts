@@ -3,104 +3,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { ReplyParser } from '@smtpstone/core';
 import { runOk } from './interop-helpers.js';
-import type { Reply } from './helpers.js';
 
-/** Reads whole replies from a socket, plain or TLS; can move itself under TLS (STARTTLS). */
-export class SmtpConn {
-  readonly replies: Reply[] = [];
-  closed = false;
-  private waiters: (() => void)[] = [];
-  private readonly parser = new ReplyParser((code, p) => {
-    this.replies.push({ code, text: p.replyText() });
-    this.wake();
-  });
-  private readonly onData = (chunk: Buffer): void => this.parser.push(chunk);
-
-  constructor(readonly socket: Socket) {
-    socket.on('data', this.onData);
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => undefined);
-  }
-
-  static async plain(port: number): Promise<SmtpConn> {
-    const socket = netConnect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    return new SmtpConn(socket);
-  }
-
-  /** A connection that starts with the TLS handshake (--tls). */
-  static async implicit(port: number, options: ConnectionOptions = {}): Promise<SmtpConn> {
-    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options });
-    await once(socket, 'secureConnect');
-    return new SmtpConn(socket);
-  }
-
-  /** Starts TLS on this connection (after a 220 to STARTTLS) and returns the client over it. */
-  async upgrade(options: ConnectionOptions = {}): Promise<SmtpConn> {
-    this.socket.removeListener('data', this.onData);
-    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false, ...options });
-    await once(secure, 'secureConnect');
-    return new SmtpConn(secure);
-  }
-
-  get tls(): TLSSocket {
-    return this.socket as TLSSocket;
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  send(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  async until(count: number, timeoutMs = 5000): Promise<Reply[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.replies.length < count && !this.closed) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for reply ${count}; have ${JSON.stringify(this.replies)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return this.replies;
-  }
-
-  async command(line: string, timeoutMs = 5000): Promise<Reply> {
-    const n = this.replies.length;
-    this.send(line + '\r\n');
-    const r = await this.until(n + 1, timeoutMs);
-    if (r.length <= n) throw new Error(`connection closed before a reply to ${line}`);
-    return r[n];
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    if (this.closed) return;
-    await Promise.race([
-      once(this.socket, 'close'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('connection still open')), timeoutMs)),
-    ]);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
+/** The raw client of helpers.ts, which also takes STARTTLS (upgrade) or starts in TLS (implicit). */
+export { RawClient as SmtpConn } from './helpers.js';
 
 export interface Certs {
   dir: string;

@@ -86,7 +86,7 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('EHLO announces STARTTLS before AUTH; 220 2.0.0 Ready to start TLS; after the handshake the session starts over', async () => {
     const sink = await r.sink({ tls: 'starttls' });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     const ehlo = await c.command('EHLO client.example');
     expect(keywords(ehlo.text)).toEqual(['PIPELINING', '8BITMIME', 'STARTTLS', 'AUTH PLAIN LOGIN', 'XCLIENT NAME HELO', 'XFORWARD NAME ADDR PROTO HELO', 'ENHANCEDSTATUSCODES', 'DSN']);
@@ -101,7 +101,7 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('STARTTLS twice: 503 and the session goes on', async () => {
     const sink = await r.sink({ tls: 'starttls' });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     await c.command('EHLO x');
     expect((await c.command('STARTTLS')).code).toBe(220);
@@ -118,7 +118,7 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('STARTTLS with an argument is a syntax error and the session stays in the clear', async () => {
     const sink = await r.sink({ tls: 'starttls' });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     expect(await c.command('STARTTLS please')).toEqual({ code: 501, text: '5.5.4 Syntax: STARTTLS' });
     expect((await c.command('NOOP')).code).toBe(250);
@@ -126,7 +126,7 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('commands pipelined behind STARTTLS are discarded, not run after the handshake (CVE-2011-0411)', async () => {
     const sink = await r.sink({ tls: 'starttls' });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     await c.command('EHLO x');
     c.send('STARTTLS\r\nMAIL FROM:<injected@evil>\r\nRCPT TO:<victim@x>\r\n');
@@ -149,7 +149,7 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
   it('--require-tls: MAIL before STARTTLS gets 530; after it, 250', async () => {
     const sink = await r.sink({ requireTls: true });
     expect(sink.options.tls).toBe('starttls');
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     await c.command('EHLO x');
     expect(await c.command('MAIL FROM:<a@b>')).toEqual({ code: 530, text: '5.7.0 Must issue a STARTTLS command first' });
@@ -164,20 +164,20 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('STARTTLS in the fault lists: -f starttls, -q starttls, -W starttls:1', async () => {
     const hard = await r.sink({ tls: 'starttls', hardReject: ['starttls'] });
-    const c1 = track(await SmtpConn.plain(portOf(hard)));
+    const c1 = track(await SmtpConn.open(portOf(hard)));
     await c1.until(1);
     expect(await c1.command('STARTTLS')).toEqual({ code: 500, text: '5.3.0 Error: command failed' });
     expect((await c1.command('NOOP')).code).toBe(250);
 
     const drop = await r.sink({ tls: 'starttls', disconnect: ['starttls'] });
-    const c2 = track(await SmtpConn.plain(portOf(drop)));
+    const c2 = track(await SmtpConn.open(portOf(drop)));
     await c2.until(1);
     c2.send('STARTTLS\r\n');
     await c2.waitClosed();
     expect(c2.replies).toHaveLength(1);
 
     const slow = await r.sink({ tls: 'starttls', delays: [{ command: 'starttls', seconds: 1 }] });
-    const c3 = track(await SmtpConn.plain(portOf(slow)));
+    const c3 = track(await SmtpConn.open(portOf(slow)));
     await c3.until(1);
     const t0 = Date.now();
     expect((await c3.command('STARTTLS')).code).toBe(220);
@@ -189,13 +189,13 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('garbage instead of a ClientHello: counted, closed, and the sink serves the next client', async () => {
     const sink = await r.sink({ tls: 'starttls' });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     expect((await c.command('STARTTLS')).code).toBe(220);
     c.send('EHLO this is not a ClientHello\r\n\r\n\r\n');
     await c.waitClosed();
     await waitFor('the failure to be counted', () => sink.stats().tlsFailures === 1 && sink.stats().active === 0, 5000, () => sink.stats());
-    const d = track(await SmtpConn.plain(portOf(sink)));
+    const d = track(await SmtpConn.open(portOf(sink)));
     await d.until(1);
     expect((await d.command('STARTTLS')).code).toBe(220);
     const t = track(await d.upgrade());
@@ -205,7 +205,7 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
 
   it('a client that goes quiet after 220 is dropped at -t and counted', async () => {
     const sink = await r.sink({ tls: 'starttls', timeoutSeconds: 1 });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     await c.until(1);
     expect((await c.command('STARTTLS')).code).toBe(220);
     const t0 = Date.now();
@@ -273,7 +273,7 @@ describe.skipIf(!openssl)('implicit TLS (--tls)', () => {
 
   it('a plaintext client is counted as a failed handshake and closed; the sink goes on', async () => {
     const sink = await r.sink({ tls: 'implicit' });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     c.send('EHLO plaintext.example\r\n');
     await c.waitClosed();
     expect(c.replies).toEqual([]);
@@ -284,7 +284,7 @@ describe.skipIf(!openssl)('implicit TLS (--tls)', () => {
 
   it('a handshake that never starts ends at -t', async () => {
     const sink = await r.sink({ tls: 'implicit', timeoutSeconds: 1 });
-    const c = track(await SmtpConn.plain(portOf(sink)));
+    const c = track(await SmtpConn.open(portOf(sink)));
     const t0 = Date.now();
     await c.waitClosed(5000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
@@ -341,7 +341,7 @@ describe.skipIf(!openssl)('the CLI with TLS', () => {
   it('--starttls --tls-cert --tls-key serves the given certificate', async () => {
     const sink = await r.cli(['--starttls', '--tls-cert', certs.cert, '--tls-key', certs.key]);
     expect(sink.stderr()).not.toContain('self-signed');
-    const c = track(await SmtpConn.plain(sink.port));
+    const c = track(await SmtpConn.open(sink.port));
     await c.until(1);
     expect((await c.command('STARTTLS')).code).toBe(220);
     const t = track(await c.upgrade({ ca: certs.caPem, servername: 'localhost', rejectUnauthorized: true }));
