@@ -71,6 +71,8 @@ const FLAGS = {
   v: { type: 'count', alias: 'verbose', desc: 'Log connects, each command line and disconnects on stderr' },
   w: { type: 'string', alias: 'data-delay', desc: 'Wait this many seconds before answering DATA (= -W data:delay)' },
   W: { type: 'string', alias: 'delay', desc: 'command:delay[:odds]: delay the reply to a command (repeatable)' },
+  'request-deadline': { type: 'boolean', desc: 'A command line must arrive whole within -t, message content at --min-data-rate (default on; --no-request-deadline for the original\'s idle timer only)' },
+  'min-data-rate': { type: 'string', desc: 'Bytes/s of message content the request deadline asks for (default 500, as Postfix smtpd)' },
   starttls: { type: 'boolean', desc: 'Announce and serve STARTTLS (RFC 3207)' },
   tls: { type: 'boolean', desc: 'Implicit TLS: every connection starts with a TLS handshake (port 465 style)' },
   'require-tls': { type: 'boolean', desc: 'MAIL before TLS gets "530 5.7.0 Must issue a STARTTLS command first" (implies --starttls)' },
@@ -103,6 +105,7 @@ Differences from Postfix's smtp-sink (see docs/user-guide.md):
   -m  clients beyond the limit are accepted and held with no banner, not left in the kernel backlog.
   -n  counts ended sessions, with or without -c (the original counted QUITs, and only with -c).
   -M  answers the last message before exiting (the original exited before its reply).
+  A client dripping bytes faster than -t is cut off by the request deadlines (--no-request-deadline: not).
   Overlong command lines (over 2046 characters) get "500 5.5.2 Error: command line too long" and the
   session goes on (the original dropped the connection). Replies delayed by -w/-W stay in order.`;
 
@@ -232,6 +235,10 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
   if (n !== undefined) sink.maxSessions = wholeNumber(n, 'n', 'bad count', 1);
   const t = last(a.t);
   if (t !== undefined) sink.timeoutSeconds = wholeNumber(t, 't', 'bad timeout', 1);
+  const deadline = a['request-deadline'];
+  if (deadline !== undefined) sink.requestDeadline = Array.isArray(deadline) ? Boolean(deadline[deadline.length - 1]) : Boolean(deadline);
+  const rate = last(a['min-data-rate']);
+  if (rate !== undefined) sink.minDataRate = wholeNumber(rate, '-min-data-rate', 'bad minimum data rate', 1);
   const T = last(a.T);
   const window = T === undefined ? undefined : wholeNumber(T, 'T', 'bad TCP window size', 1);
 

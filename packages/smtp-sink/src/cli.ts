@@ -104,7 +104,7 @@ function report(s: SinkStats, why: string, counter: boolean, json: string | unde
   const rejects = Object.values(s.rejects).reduce((a, b) => a + b, 0);
   log.info(
     `stopped (${why}): ${s.sessions} sessions, ${s.messages} messages, ${s.recipients} recipients, ` +
-      `${s.bytes} bytes, ${rejects} rejects, ${s.timeouts} timeouts in ${(s.elapsedMs / 1000).toFixed(1)} s ` +
+      `${s.bytes} bytes, ${rejects} rejects, ${s.timeouts} timeouts, ${s.deadlines} deadlines in ${(s.elapsedMs / 1000).toFixed(1)} s ` +
       `(${s.messagesPerSecond.toFixed(1)} msg/s)`,
   );
   if (json !== undefined) {

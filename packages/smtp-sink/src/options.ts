@@ -54,6 +54,13 @@ export interface SinkOptions {
   maxSessions?: number;
   /** -t: idle timeout in seconds for reading a command or data, and for writes. */
   timeoutSeconds: number;
+  /**
+   * Request deadlines (default on): a command line must arrive whole within -t of its first
+   * byte, and message content at --min-data-rate on average, so a dripping client is cut off.
+   */
+  requestDeadline: boolean;
+  /** --min-data-rate: bytes per second of message content the deadline asks for (default 500, as Postfix). */
+  minDataRate: number;
   /** -d: one dump file per message, path from this strftime template + 8 hex digits. */
   dumpTemplate?: string;
   /** -D: every message appended to the file this strftime template names. */
@@ -125,6 +132,8 @@ export function defaultSinkOptions(): Omit<SinkOptions, 'listen'> {
     dataReadDelaySeconds: 0,
     maxClients: 256,
     timeoutSeconds: 100,
+    requestDeadline: true,
+    minDataRate: 500,
     requireTls: false,
     requireAuth: false,
     chunking: false,

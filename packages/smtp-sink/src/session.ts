@@ -77,6 +77,18 @@ export class SinkSession {
   private readonly dump: DumpWriter | undefined;
   private readonly clientAddr: string;
   private timer: NodeJS.Timeout | undefined;
+  // Request deadlines. The idle timer (-t) restarts on every byte, so a client dripping a byte
+  // now and then could hold a session for ever. A command line must therefore arrive whole
+  // within -t of its first byte, and a message's content (DATA, or a BDAT chunk) earns
+  // 1/--min-data-rate seconds per byte on top of -t, at most -t ahead: Postfix smtpd's
+  // smtpd_per_request_deadline with smtpd_min_data_rate. One lazy timer at most: bytes are
+  // only added up as they come, and the timer works out the time left when it fires.
+  /** When the line or message under way must be done (Date.now() ms); 0: no deadline running. */
+  private deadlineAt = 0;
+  /** Message bytes received since the deadline was last moved. */
+  private deadlineBytes = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly onDeadlineEvent = (): void => this.onDeadline();
   /** The connection: the accepted socket, then the TLSSocket wrapped around it. */
   private socket: Socket;
   // TLS.
@@ -192,6 +204,7 @@ export class SinkSession {
       else this.command(chunk, pos, lf - 1);
     } else {
       this.keepPartialLine(chunk, pos, lf + 1);
+      this.deadlineAt = 0;
       if (this.lineTooLong) this.tooLong();
       else this.command(this.line!, 0, this.lineLength - 2);
       this.lineLength = 0;
@@ -202,6 +215,7 @@ export class SinkSession {
 
   private keepPartialLine(chunk: Buffer, from: number, to: number): void {
     if (this.lineTooLong) return;
+    if (this.lineLength === 0) this.startDeadline();
     const n = to - from;
     if (this.lineLength + n > MAX_COMMAND_LINE) {
       this.lineTooLong = true;
@@ -225,12 +239,14 @@ export class SinkSession {
     const stop = end < 0 ? chunk.length : end;
     this.ctx.counters.bytes += stop - pos;
     this.messageBytes += stop - pos;
+    this.deadlineBytes += stop - pos;
     this.dump?.write(chunk, pos, stop);
     if (end < 0) return stop;
     // The ".\r\n" that ended the message is not part of it.
     this.ctx.counters.bytes -= 3;
     this.messageBytes -= 3;
     this.mode = Mode.Command;
+    this.deadlineAt = 0;
     this.endOfData();
     return end;
   }
@@ -239,6 +255,7 @@ export class SinkSession {
   private feedBdat(chunk: Buffer, pos: number): number {
     const n = Math.min(this.bdatLeft, chunk.length - pos);
     const stop = pos + n;
+    this.deadlineBytes += n;
     if (!this.bdatDiscard) {
       this.ctx.counters.bytes += n;
       this.messageBytes += n;
@@ -252,6 +269,7 @@ export class SinkSession {
   /** A BDAT chunk has been read whole: its reply, or the end of the message after LAST. */
   private chunkDone(): void {
     this.mode = Mode.Command;
+    this.deadlineAt = 0;
     if (this.bdatDiscard) {
       // Refused (503, or -f/-r bdat): a BDAT transaction under way is over.
       if (this.bdatSeen) this.resetTransaction(true);
@@ -289,6 +307,7 @@ export class SinkSession {
     this.bdatLast = last;
     this.bdatDiscard = true;
     this.mode = Mode.Bdat;
+    if (n > 0) this.startDeadline();
     return true;
   }
 
@@ -688,6 +707,7 @@ export class SinkSession {
     this.mode = Mode.Data;
     this.dataSeen = true;
     this.messageBytes = 0;
+    this.startDeadline();
     this.scanner.reset();
     this.dump?.begin({
       clientAddr: this.clientAddr,
@@ -841,6 +861,43 @@ export class SinkSession {
     socket.setTimeout(this.ctx.options.timeoutSeconds * 1000);
   }
 
+  /** Starts the deadline of a command line or a message's content: -t from now. */
+  private startDeadline(): void {
+    const o = this.ctx.options;
+    if (!o.requestDeadline) return;
+    this.deadlineAt = Date.now() + o.timeoutSeconds * 1000;
+    this.deadlineBytes = 0;
+    // A timer still pending from an earlier line is due sooner; it re-arms for the rest.
+    if (this.deadlineTimer === undefined) this.deadlineTimer = setTimeout(this.onDeadlineEvent, o.timeoutSeconds * 1000);
+  }
+
+  private onDeadline(): void {
+    this.deadlineTimer = undefined;
+    if (this.deadlineAt === 0 || this.closed) return;
+    const o = this.ctx.options;
+    const now = Date.now();
+    const limit = o.timeoutSeconds * 1000;
+    const inMessage = this.mode === Mode.Data || this.mode === Mode.Bdat;
+    if (this.suspended || this.socket.isPaused()) {
+      // Our own delay (-w, -H, -A) or a client not reading our replies: not its slowness.
+      this.deadlineAt = Math.max(this.deadlineAt, now + limit);
+    } else if (inMessage) {
+      this.deadlineAt = Math.min(this.deadlineAt + (this.deadlineBytes * 1000) / o.minDataRate, now + limit);
+    }
+    this.deadlineBytes = 0;
+    if (this.deadlineAt > now) {
+      this.deadlineTimer = setTimeout(this.onDeadlineEvent, this.deadlineAt - now);
+      return;
+    }
+    this.ctx.counters.deadlines++;
+    this.ctx.log.warning(
+      inMessage
+        ? `message deadline exceeded: content slower than ${o.minDataRate} bytes/s (--min-data-rate) after ${this.messageBytes} bytes`
+        : `command deadline exceeded: no whole command line within ${o.timeoutSeconds} s (-t)`,
+    );
+    this.close(true);
+  }
+
   private onTimeout(): void {
     if (this.closed) {
       this.socket.destroy();
@@ -877,6 +934,7 @@ export class SinkSession {
     // A client that hangs up in the middle of the handshake failed it too.
     if (this.tlsStarted && !this.secure && this.mode !== Mode.Closed) this.tlsFailure('connection closed');
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     const wasInData = this.mode === Mode.Data || this.mode === Mode.Bdat;
     if (wasInData) this.ctx.counters.lostInData++;
     this.mode = Mode.Closed;

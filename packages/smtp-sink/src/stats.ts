@@ -32,6 +32,8 @@ export interface SinkStats {
   faultDisconnects: number;
   /** Sessions that timed out waiting for the client (-t). */
   timeouts: number;
+  /** Sessions cut for dripping: a command line not whole within -t, or content below --min-data-rate. */
+  deadlines: number;
   /** Command lines longer than the limit (answered 500). */
   longLines: number;
   /** Commands answered 503 for coming out of order. */
@@ -83,6 +85,7 @@ export class SinkCounters {
   readonly rejects = new Map<number, number>();
   faultDisconnects = 0;
   timeouts = 0;
+  deadlines = 0;
   longLines = 0;
   outOfOrder = 0;
   lostInData = 0;
@@ -139,6 +142,7 @@ export class SinkCounters {
       rejects,
       faultDisconnects: this.faultDisconnects,
       timeouts: this.timeouts,
+      deadlines: this.deadlines,
       longLines: this.longLines,
       outOfOrder: this.outOfOrder,
       lostInData: this.lostInData,

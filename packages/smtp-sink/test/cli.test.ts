@@ -41,6 +41,8 @@ describe('smtp-sink flag validation', () => {
     [['-h', 'two words'], '-h'],
     [['--stats-interval', '0'], 'stats-interval'],
     [['--json', ''], '--json'],
+    [['--min-data-rate', '0'], '--min-data-rate'],
+    [['--min-data-rate', '1k'], '--min-data-rate'],
     [['-d', 'a.', '-D', 'b'], '-d or -D'],
   ];
   it.each(cases)('%j is refused with one line naming %s', async (args, name) => {

@@ -116,7 +116,8 @@ export class RawClient {
   async waitClosed(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
     await Promise.race([
-      once(this.socket, 'close'),
+      // Not once(): a reset is an 'error' first, and a reset is a way of being closed.
+      new Promise((resolve) => this.socket.once('close', resolve)),
       new Promise((_, reject) => setTimeout(() => reject(new Error('connection still open')), timeoutMs)),
     ]);
   }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { parseSinkArgs } from '../src/cli-options.js';
 import { CLI, currentUser, portOf, RawClient, teardownStack, testSink } from './helpers.js';
 
 const undo = teardownStack();
@@ -37,6 +38,16 @@ async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(20);
   }
+}
+
+/** A client past its 354, ready to send the message. */
+async function inData(port: number): Promise<RawClient> {
+  const c = await RawClient.open(port);
+  await c.until(1);
+  c.send('MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n');
+  await c.until(4);
+  expect(c.replies[3].code).toBe(354);
+  return c;
 }
 
 /** Writes `text` one byte every `everyMs`, until the socket closes. */
@@ -91,11 +102,7 @@ describe('hostile clients against smtp-sink', () => {
       loris.push(c);
     }
     for (let i = 0; i < 3; i++) {
-      const c = await RawClient.open(port);
-      await c.until(1);
-      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n');
-      await c.until(4);
-      expect(c.replies[3].code).toBe(354);
+      const c = await inData(port);
       drip(c.socket, 'Subject: slow\r\n\r\n' + 'x'.repeat(200) + '\r\n.\r\n', 800);
       loris.push(c);
     }
@@ -104,12 +111,82 @@ describe('hostile clients against smtp-sink', () => {
     for (const c of loris) await c.waitClosed(3000);
     await waitFor(() => sink.stats().sessions === 9);
     const s = sink.stats();
-    expect(s.timeouts).toBe(8);
+    // The idle timer or the request deadline, whichever fires first (both are -t here).
+    expect(s.timeouts + s.deadlines).toBe(8);
     // A timeout in DATA is counted as a timeout, not as a client that went away.
     expect(s.lostInData).toBe(0);
     expect(s.messages).toBe(1);
     expect(s.commands.mail).toBe(4); // the good client's and the three DATA lorises'
     console.log(`slow-loris: good transaction ${ms.toFixed(1)} ms`);
+  }, 10000);
+
+  it('request deadlines: a drip faster than -t is cut at -t in a command line and at --min-data-rate in a message', async () => {
+    // A byte every 100 ms never trips the 0.6 s idle timer; only the deadlines can end these.
+    const sink = await testSink({ timeoutSeconds: 0.6, minDataRate: 500, chunking: true });
+    undo.push(() => sink.close());
+    const port = portOf(sink);
+    const t0 = performance.now();
+    const command = await RawClient.open(port);
+    await command.until(1);
+    drip(command.socket, 'MAIL FROM:<slow@drip.example>\r\n', 100);
+    const data = await inData(port);
+    drip(data.socket, 'Subject: drip\r\n\r\n' + 'x'.repeat(300) + '\r\n.\r\n', 100);
+    const bdat = await RawClient.open(port);
+    await bdat.until(1);
+    bdat.send('EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 300 LAST\r\n');
+    await bdat.until(4);
+    drip(bdat.socket, 'y'.repeat(300), 100);
+    // A good client sending 2 MB at once earns its time: bytes buy time beyond -t.
+    const good = await inData(port);
+    good.send('Subject: big\r\n\r\n' + ('z'.repeat(998) + '\r\n').repeat(2000) + '.\r\n');
+    await good.until(5);
+    expect(good.replies[4]).toEqual({ code: 250, text: '2.0.0 Ok' });
+    good.close();
+    for (const c of [command, data, bdat]) await c.waitClosed(3000);
+    const cutAfterMs = performance.now() - t0;
+    // Each is cut within about -t, long before its drip would have finished (3.2 s and more).
+    expect(cutAfterMs).toBeLessThan(2000);
+    expect(command.replies).toHaveLength(1); // the banner only: MAIL was never completed
+    await waitFor(() => sink.stats().sessions === 4);
+    const s = sink.stats();
+    expect({ deadlines: s.deadlines, timeouts: s.timeouts, lostInData: s.lostInData, messages: s.messages }).toEqual({
+      deadlines: 3,
+      timeouts: 0,
+      lostInData: 0,
+      messages: 1,
+    });
+    expect(sink.logs.filter((l) => l.includes('command deadline exceeded'))).toHaveLength(1);
+    expect(sink.logs.filter((l) => l.includes('message deadline exceeded'))).toHaveLength(2);
+  }, 10000);
+
+  it('--no-request-deadline: the same command drip completes, as with the C sink\'s idle timer', async () => {
+    expect(parseSinkArgs(['--no-request-deadline', '--min-data-rate', '2000', '127.0.0.1:0', '10']).sink).toMatchObject({
+      requestDeadline: false,
+      minDataRate: 2000,
+    });
+    expect(parseSinkArgs(['127.0.0.1:0', '10']).sink.requestDeadline).toBeUndefined(); // the default: on
+    const sink = await testSink({ timeoutSeconds: 0.6, requestDeadline: false });
+    undo.push(() => sink.close());
+    const c = await RawClient.open(portOf(sink));
+    await c.until(1);
+    drip(c.socket, 'MAIL FROM:<slow@drip.example>\r\n', 50);
+    await c.until(2, 5000);
+    expect(c.replies[1].code).toBe(250);
+    c.close();
+    expect(sink.stats().deadlines).toBe(0);
+  }, 10000);
+
+  it('the sink\'s own delays (-H, -w) do not count against a client\'s deadline', async () => {
+    // -H 1 s: the sink waits before reading the message, longer than -t 0.5 s.
+    const sink = await testSink({ timeoutSeconds: 0.5, dataReadDelaySeconds: 1, delays: [{ command: 'mail', seconds: 1 }] });
+    undo.push(() => sink.close());
+    const c = await RawClient.open(portOf(sink));
+    await c.until(1);
+    c.send('MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: s\r\n\r\nbody\r\n.\r\n');
+    await c.until(5, 5000);
+    expect(c.replies.map((r) => r.code)).toEqual([220, 250, 250, 354, 250]);
+    c.close();
+    expect(sink.stats().deadlines).toBe(0);
   }, 10000);
 
   it('half-open clients that never send or read are counted and timed out', async () => {
@@ -142,10 +219,7 @@ describe('hostile clients against smtp-sink', () => {
     const port = portOf(sink);
     const clients: RawClient[] = [];
     for (let i = 0; i < 5; i++) {
-      const c = await RawClient.open(port);
-      await c.until(1);
-      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n');
-      await c.until(4);
+      const c = await inData(port);
       c.send('Subject: cut\r\n\r\n' + 'z'.repeat(50000) + '\r\n');
       clients.push(c);
     }

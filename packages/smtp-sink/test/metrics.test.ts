@@ -116,6 +116,7 @@ const PLAIN: [string, (s: SinkStats) => number][] = [
   ['smtpsink_message_bytes_total', (s) => s.bytes],
   ['smtpsink_fault_disconnects_total', (s) => s.faultDisconnects],
   ['smtpsink_timeouts_total', (s) => s.timeouts],
+  ['smtpsink_deadlines_total', (s) => s.deadlines],
   ['smtpsink_long_lines_total', (s) => s.longLines],
   ['smtpsink_out_of_order_total', (s) => s.outOfOrder],
   ['smtpsink_lost_in_data_total', (s) => s.lostInData],
