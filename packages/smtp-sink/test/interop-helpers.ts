@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { dotStuff } from '@smtpstone/core';
 import type { Sink, SinkOptionsInput, SinkStats } from '../src/index.js';
 import { CLI, cliSink, currentUser, run, teardownStack, tempDir, testSink, type CliSink, type Run } from './helpers.js';
 
@@ -87,6 +89,40 @@ export async function runOk(cmd: string, args: string[], opts: { timeoutMs?: num
   return r;
 }
 
+/**
+ * What one side of a run says went through. Every interop test ends by comparing the client's
+ * tally with the server's (issue 7): a message counted on one side only is a failure.
+ */
+export interface Tally {
+  /** Messages whose end of data was accepted. */
+  messages: number;
+  /** Recipients accepted. */
+  recipients: number;
+  /** Message bytes between the 354 and the final ".", as on the wire (dot-stuffed, CR LF). */
+  bytes: number;
+}
+
+/** Our sink's side of the tally. */
+export function sinkTally(s: SinkStats): Tally {
+  return { messages: s.messagesAccepted, recipients: s.recipients, bytes: s.bytes };
+}
+
+/** The client's and the server's tallies, side by side, must be equal. */
+export function expectSameTally(client: Tally, server: Tally): void {
+  expect({ client }).toEqual({ client: server });
+}
+
+/**
+ * The bytes a client puts on the wire between 354 and the final "." for `message`, given as
+ * the CR LF lines it sends: dot-stuffed, a missing last CR LF added, the terminating ".\r\n"
+ * not counted. What our sink counts as `bytes`.
+ */
+export function wireBytes(message: string | Buffer): number {
+  let b = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  if (b.length > 0 && b[b.length - 1] !== 0x0a) b = Buffer.concat([b, Buffer.from('\r\n')]);
+  return dotStuff(b).length;
+}
+
 /** The counters every well-behaved client run should leave at zero. */
 export function problems(s: SinkStats): Record<string, unknown> {
   return {
@@ -97,6 +133,7 @@ export function problems(s: SinkStats): Record<string, unknown> {
     lostInData: s.lostInData,
     socketErrors: s.socketErrors,
     timeouts: s.timeouts,
+    deadlines: s.deadlines,
     longLines: s.longLines,
     faultDisconnects: s.faultDisconnects,
   };
@@ -110,6 +147,7 @@ export const NO_PROBLEMS = {
   lostInData: 0,
   socketErrors: 0,
   timeouts: 0,
+  deadlines: 0,
   longLines: 0,
   faultDisconnects: 0,
 };

@@ -11,10 +11,27 @@ import { fileURLToPath } from 'node:url';
 import type { SinkOptionsInput } from '../../smtp-sink/src/index.js';
 import { startSource, type RunHooks, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import { currentUser, peer, run, teardownStack, tempDir, testSink, type Run } from '../../smtp-sink/test/helpers.js';
-import { lastCounter, type TestSink } from '../../smtp-sink/test/interop-helpers.js';
+import { lastCounter, type Tally, type TestSink } from '../../smtp-sink/test/interop-helpers.js';
 
 export { portOf, run, type Run } from '../../smtp-sink/test/helpers.js';
-export { lastCounter, NO_PROBLEMS, problems, settled, socketIn, waitFor, type TestSink } from '../../smtp-sink/test/interop-helpers.js';
+export {
+  expectSameTally,
+  lastCounter,
+  NO_PROBLEMS,
+  problems,
+  settled,
+  sinkTally,
+  socketIn,
+  waitFor,
+  wireBytes,
+  type Tally,
+  type TestSink,
+} from '../../smtp-sink/test/interop-helpers.js';
+
+/** Our source's side of the tally: messages and recipients accepted, message bytes sent. */
+export function sourceTally(result: SourceResult): Tally {
+  return { messages: result.messages.accepted, recipients: result.recipients.accepted, bytes: result.bytes };
+}
 
 function isElf(path: string): boolean {
   try {
