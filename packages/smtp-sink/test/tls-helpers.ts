@@ -1,49 +1,10 @@
 // Helpers for the TLS and AUTH tests: a raw SMTP client that can take STARTTLS or start in
-// TLS, certificates made with the openssl command, and openssl s_client driven line by line.
+// TLS, and openssl s_client driven line by line (certificates: @smtpstone/testbed).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runOk } from './interop-helpers.js';
 
 /** The raw client of helpers.ts, which also takes STARTTLS (upgrade) or starts in TLS (implicit). */
 export { RawClient as SmtpConn } from './helpers.js';
-
-export interface Certs {
-  dir: string;
-  caCert: string;
-  cert: string;
-  key: string;
-  /** A key that belongs to no certificate here. */
-  otherKey: string;
-  caPem: string;
-  certPem: string;
-  keyPem: string;
-}
-
-/** A CA and a server certificate it signed for localhost and 127.0.0.1, made with openssl. */
-export async function makeCerts(openssl: string, dir: string): Promise<Certs> {
-  const p = (n: string): string => join(dir, n);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  await runOk(openssl, ['req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=smtpstone test CA']);
-  await runOk(openssl, ['req', ...ec, '-keyout', p('server.key'), '-out', p('server.csr'), '-subj', '/CN=localhost']);
-  writeFileSync(p('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  await runOk(openssl, [
-    'x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
-    '-out', p('server.pem'), '-days', '2', '-extfile', p('ext.cnf'),
-  ]);
-  await runOk(openssl, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p('other.key')]);
-  return {
-    dir,
-    caCert: p('ca.pem'),
-    cert: p('server.pem'),
-    key: p('server.key'),
-    otherKey: p('other.key'),
-    caPem: readFileSync(p('ca.pem'), 'latin1'),
-    certPem: readFileSync(p('server.pem'), 'latin1'),
-    keyPem: readFileSync(p('server.key'), 'latin1'),
-  };
-}
 
 /**
  * openssl s_client as a line-by-line SMTP client: `-quiet` shows only what the server sends

@@ -6,19 +6,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, currentUser, peer, portOf, run, tempDir } from './helpers.js';
+import { CLI, currentUser, peer, portOf, run } from './helpers.js';
 import { resources, settled, waitFor, type TestSink } from './interop-helpers.js';
-import { makeCerts, SClient, SmtpConn, type Certs } from './tls-helpers.js';
+import { makeTestCerts, type TestCerts } from '@smtpstone/testbed';
+import { SClient, SmtpConn } from './tls-helpers.js';
 
 const openssl = peer('openssl');
 const swaksBin = peer('swaks');
 const r = resources();
 
-let certs: Certs;
-const certDir = tempDir('smtpstone-tls-');
-beforeAll(async () => {
-  if (openssl !== undefined) certs = await makeCerts(openssl, certDir.path);
-  return () => certDir.remove();
+let certs: TestCerts;
+beforeAll(() => {
+  if (openssl === undefined) return;
+  certs = makeTestCerts({ names: ['localhost'], ips: ['127.0.0.1'], openssl });
+  return () => certs.remove();
 });
 
 let clients: { close(): void }[] = [];
@@ -339,7 +340,7 @@ describe.skipIf(!openssl)('the CLI with TLS', () => {
   });
 
   it('--starttls --tls-cert --tls-key serves the given certificate', async () => {
-    const sink = await r.cli(['--starttls', '--tls-cert', certs.cert, '--tls-key', certs.key]);
+    const sink = await r.cli(['--starttls', '--tls-cert', certs.certFile, '--tls-key', certs.keyFile]);
     expect(sink.stderr()).not.toContain('self-signed');
     const c = track(await SmtpConn.open(sink.port));
     await c.until(1);
@@ -353,14 +354,14 @@ describe.skipIf(!openssl)('the CLI with TLS', () => {
     const junk = join(certs.dir, 'junk.pem');
     writeFileSync(junk, 'not a certificate\n');
     // The other flags' checks are in auth.test.ts; this one needs the certificates made here.
-    const out = await run(process.execPath, [CLI, '-u', currentUser(), '--starttls', '--tls-cert', junk, '--tls-key', certs.key, '127.0.0.1:0', '10'], { timeoutMs: 10000 });
+    const out = await run(process.execPath, [CLI, '-u', currentUser(), '--starttls', '--tls-cert', junk, '--tls-key', certs.keyFile, '127.0.0.1:0', '10'], { timeoutMs: 10000 });
     expect(out.code).toBe(1);
     expect(out.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(out.stderr).toMatch(/^smtp-sink: fatal: bad TLS certificate \(--tls-cert\)/);
-    const mismatch = await run(process.execPath, [CLI, '-u', currentUser(), '--tls', '--tls-cert', certs.cert, '--tls-key', certs.otherKey, '127.0.0.1:0', '10'], { timeoutMs: 10000 });
+    const mismatch = await run(process.execPath, [CLI, '-u', currentUser(), '--tls', '--tls-cert', certs.certFile, '--tls-key', certs.otherKeyFile, '127.0.0.1:0', '10'], { timeoutMs: 10000 });
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toBe('smtp-sink: fatal: TLS key does not match the certificate (--tls-key, --tls-cert)\n');
-    const badKey = await run(process.execPath, [CLI, '-u', currentUser(), '--tls', '--tls-cert', certs.cert, '--tls-key', certs.cert, '127.0.0.1:0', '10'], { timeoutMs: 10000 });
+    const badKey = await run(process.execPath, [CLI, '-u', currentUser(), '--tls', '--tls-cert', certs.certFile, '--tls-key', certs.certFile, '127.0.0.1:0', '10'], { timeoutMs: 10000 });
     expect(badKey.code).toBe(1);
     expect(badKey.stderr).toMatch(/^smtp-sink: fatal: bad TLS key \(--tls-key\)[^\n]*\n$/);
   });

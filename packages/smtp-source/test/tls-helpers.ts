@@ -1,45 +1,18 @@
-// Helpers for the TLS and AUTH tests: a CA and a server certificate made with the openssl
-// program in a temporary directory, and a small scripted SMTP/LMTP server (node net + tls)
-// that offers STARTTLS and AUTH PLAIN, LOGIN, CRAM-MD5 and XOAUTH2, checks what it gets and
-// records it, so that the tests can look at the exact encodings.
-import { execFileSync } from 'node:child_process';
+// Helpers for the TLS and AUTH tests: a CA and a server certificate (@smtpstone/testbed), and
+// a small scripted SMTP/LMTP server (node net + tls) that offers STARTTLS and AUTH PLAIN,
+// LOGIN, CRAM-MD5 and XOAUTH2, checks what it gets and records it, so that the tests can look
+// at the exact encodings.
 import { createHmac } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createSecureContext, TLSSocket } from 'node:tls';
+import { makeTestCerts, type TestCerts } from '@smtpstone/testbed';
 
-export interface Certs {
-  dir: string;
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-  /** The name in the server certificate (CN and subjectAltName). */
-  name: string;
-  remove(): void;
-}
+export type Certs = TestCerts;
 
-/** A CA and a server certificate for `name`, signed by it (openssl CLI; about 0.2 s). */
+/** A CA and a server certificate for `name` (and only that name), RSA keys. */
 export function makeCerts(name = 'mx.example.test'): Certs {
-  const dir = mkdtempSync(join(tmpdir(), 'src-tls-'));
-  chmodSync(dir, 0o755); // Postfix's smtpd reads the files
-  const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=smtpstone test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${name}`);
-  writeFileSync(join(dir, 'ext.cnf'), `subjectAltName = DNS:${name}\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n`);
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
-  for (const f of ['ca.pem', 'server.pem', 'server.key']) chmodSync(join(dir, f), 0o644);
-  return {
-    dir,
-    caFile: join(dir, 'ca.pem'),
-    certFile: join(dir, 'server.pem'),
-    keyFile: join(dir, 'server.key'),
-    name,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  return makeTestCerts({ names: [name], keyType: 'rsa' });
 }
 
 export interface Account {

@@ -9,3 +9,4 @@ export { postfixAvailable, postfixMissing, QUICK_RELAY_SETTINGS, startPrivatePos
 export { dovecotAvailable, startPrivateDovecotAuth, startPrivateDovecotLmtp, type PrivateDovecot, type PrivateDovecotAuth } from './dovecot.js';
 export { LONG_QUEUE_ID, messagesByQueueId, parseMaillog, type Delivery, type LoggedMessage, type MaillogRecord } from './maillog-lite.js';
 export { wireRecorder, type WireRecorder } from './wire-recorder.js';
+export { makeTestCerts, type TestCerts, type TestCertsOptions } from './certs.js';
