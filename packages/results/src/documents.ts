@@ -1,9 +1,8 @@
 // The two kinds of JSON this package reads, as far as it reads them, and how to tell them apart.
-// The shapes are written out here rather than imported: smtp-source and the reporter will call
-// this package after a run, so it cannot depend on them.
+// smtp-source depends on this package and builds its result on SourceResultDoc; the report's
+// shape is written out here as far as it is judged (the reporter depends on this package too).
 import { readFileSync } from 'node:fs';
 
-/** Latency phases of smtp-source, in the order its table shows them. */
 /**
  * smtp-source's latency phases, in its table's order (smtp-source takes this list from here).
  * `tls` and `auth` came later: results written before them lack those two.
@@ -50,6 +49,7 @@ export interface MergedFrom {
 /** smtp-source --json (SourceResult), plus `merged` once merged. */
 export interface SourceResultDoc {
   target: string;
+  /** The settings that shaped the run (no secrets). */
   options: Record<string, unknown>;
   startedAt: string;
   elapsedMs: number;
@@ -58,12 +58,20 @@ export interface SourceResultDoc {
   bytes: number;
   connections: { opened: number; failed: number };
   errors: { timeouts: number; lostConnections: number; serverClosed: number; connectFailures: number };
+  /** Unexpected replies: stage -> code -> count. */
   rejects: Record<string, Record<string, number>>;
   throughput: { messagesPerSecond: number; recipientsPerSecond: number; bytesPerSecond: number };
+  /** Per phase, milliseconds. */
   latency: Record<SourcePhase, PhaseSummaryDoc>;
-  /** Open-model runs (--rate, --ramp, --stages): message latency from each message's due time. */
+  /**
+   * Open model only (--rate, --ramp, --stages): the message latency measured from each
+   * message's due time instead of from its MAIL (coordinated omission corrected). `latency`
+   * keeps the closed model's view.
+   */
   correctedLatency?: { message: PhaseSummaryDoc };
+  /** Why the run ended early: the fatal error, as the C program would have printed it. */
   fatal?: string;
+  /** True when stopped by a signal or stop(). */
   interrupted: boolean;
   system?: SystemDoc;
   merged?: MergedFrom;

@@ -56,6 +56,6 @@ export { mergeResults, type MergeInput, type MergeOutcome } from './merge.js';
 export { compareResults, formatComparison, type Comparison, type CompareRow } from './compare.js';
 export { judge, prepareJudge, EXIT_OK, EXIT_ERROR, EXIT_FAILED, type Judgement, type JudgeInput, type JudgeOptions } from './judge.js';
 export { judgementMarkdown, comparisonMarkdown } from './markdown.js';
-export { formatSourceResult } from './summary.js';
+export { fmtMs, formatSourceResult, LATENCY_HEADER, latencyRow, latencyRows, sourceCountLines } from './summary.js';
 export { decodeHistogram, encodeHistogram, addHistograms } from './histogram.js';
 export { formatValue, parseLimit, type MetricUnit } from './units.js';

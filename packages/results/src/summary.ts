@@ -1,14 +1,19 @@
-// A smtp-source result for people, in the table form smtp-source prints at the end of a run
-// (written here, not imported: smtp-source will depend on this package).
-import { SOURCE_PHASES, type SourceResultDoc } from './documents.js';
+// A smtp-source result for people, in the table form smtp-source prints at the end of a run.
+// The pieces (the counts and the latency table) are smtp-source's own printer's too; it adds
+// what only a live run has (TLS, the schedule, the generator, the box).
+import { SOURCE_PHASES, type PhaseSummaryDoc, type SourceResultDoc } from './documents.js';
 
-const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+/** Milliseconds with 2, 1 or 0 decimals as they grow. */
+export const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-export function formatSourceResult(r: SourceResultDoc): string {
+/** The counts of a result: the headline, messages and recipients, throughput, and errors if any. */
+export function sourceCountLines(
+  r: Pick<SourceResultDoc, 'target' | 'elapsedMs' | 'interrupted' | 'messages' | 'recipients' | 'throughput' | 'connections' | 'errors' | 'rejects'>,
+  note = '',
+): string[] {
   const lines: string[] = [];
   const m = r.messages;
-  const shards = r.merged !== undefined ? ` (${r.merged.shards} shards merged)` : '';
-  lines.push(`target ${r.target}: ${m.accepted} of ${m.started} messages accepted in ${(r.elapsedMs / 1000).toFixed(2)} s${shards}` + (r.interrupted ? ' (interrupted)' : ''));
+  lines.push(`target ${r.target}: ${m.accepted} of ${m.started} messages accepted in ${(r.elapsedMs / 1000).toFixed(2)} s${note}` + (r.interrupted ? ' (interrupted)' : ''));
   lines.push(
     `  messages: sent ${m.sent}, accepted ${m.accepted}, rejected ${m.rejected}, failed ${m.failed}; ` +
       `recipients: sent ${r.recipients.sent}, accepted ${r.recipients.accepted}, rejected ${r.recipients.rejected}`,
@@ -27,12 +32,25 @@ export function formatSourceResult(r: SourceResultDoc): string {
         `421/521 ${e.serverClosed}${rejects ? `; unexpected replies: ${rejects}` : ''}`,
     );
   }
-  lines.push('  latency (ms)      count      p50      p90      p99    p99.9      max');
-  for (const phase of SOURCE_PHASES) {
-    const p = r.latency[phase];
-    if (p === undefined || p.count === 0) continue;
-    lines.push(`  ${phase.padEnd(12)}${String(p.count).padStart(10)}` + [p.p50, p.p90, p.p99, p.p999, p.max].map((v) => fmtMs(v).padStart(9)).join(''));
-  }
+  return lines;
+}
+
+export const LATENCY_HEADER = '  latency (ms)      count      p50      p90      p99    p99.9      max';
+
+/** One row of the latency table. */
+export function latencyRow(name: string, p: PhaseSummaryDoc): string {
+  return `  ${name.padEnd(12)}${String(p.count).padStart(10)}` + [p.p50, p.p90, p.p99, p.p999, p.max].map((v) => fmtMs(v).padStart(9)).join('');
+}
+
+/** The rows of the phases that saw any sample, in smtp-source's order. */
+export function latencyRows(latency: Partial<Record<string, PhaseSummaryDoc>>): string[] {
+  return SOURCE_PHASES.filter((phase) => (latency[phase]?.count ?? 0) > 0).map((phase) => latencyRow(phase, latency[phase]!));
+}
+
+/** A result read from a file, merged or not. */
+export function formatSourceResult(r: SourceResultDoc): string {
+  const shards = r.merged !== undefined ? ` (${r.merged.shards} shards merged)` : '';
+  const lines = [...sourceCountLines(r, shards), LATENCY_HEADER, ...latencyRows(r.latency)];
   if (r.fatal !== undefined) lines.push(`  stopped by: ${r.fatal}`);
   if (r.merged !== undefined) {
     for (const s of r.merged.sources) lines.push(`  shard ${s.file}: ${s.target}, started ${s.startedAt}, ${(s.elapsedMs / 1000).toFixed(2)} s`);

@@ -1,7 +1,7 @@
 // What a run counts, and the result it reports.
+import type { SourceResultDoc } from '@smtpstone/results';
 import type { SystemRecord } from '@smtpstone/sampler';
 import type { GeneratorRecord } from './generator.js';
-import type { PhaseName, PhaseSummary } from './histograms.js';
 import type { ScheduleRecord } from './open-model.js';
 
 /** Protocol stages as the errors name them. */
@@ -97,28 +97,11 @@ export class SourceCounters {
   }
 }
 
-export interface SourceResult {
-  target: string;
-  /** The settings that shaped the run (no secrets). */
-  options: Record<string, unknown>;
-  startedAt: string;
-  elapsedMs: number;
-  messages: { started: number; sent: number; accepted: number; rejected: number; failed: number };
-  recipients: { sent: number; accepted: number; rejected: number };
-  bytes: number;
-  connections: { opened: number; failed: number };
-  errors: { timeouts: number; lostConnections: number; serverClosed: number; connectFailures: number };
-  /** Unexpected replies: stage -> code -> count. */
-  rejects: Record<string, Record<string, number>>;
-  throughput: { messagesPerSecond: number; recipientsPerSecond: number; bytesPerSecond: number };
-  /** Per phase, milliseconds. */
-  latency: Record<PhaseName, PhaseSummary>;
-  /**
-   * Open model only (--rate, --ramp, --stages): the message latency measured from each
-   * message's due time instead of from its MAIL (coordinated omission corrected). `latency`
-   * keeps the closed model's view.
-   */
-  correctedLatency?: { message: PhaseSummary };
+/**
+ * The result of a run, --json. Its common part is @smtpstone/results' SourceResultDoc (what
+ * gates, merges and comparisons read); the rest is what only a live run knows.
+ */
+export interface SourceResult extends Omit<SourceResultDoc, 'system' | 'merged'> {
   /** Open model only: late starts, messages never started, sessions used, per-stage figures. */
   schedule?: ScheduleRecord;
   /** smtp-source's own event-loop delay and CPU, and whether it was the bottleneck. */
@@ -133,10 +116,6 @@ export interface SourceResult {
    * the MAILs that carried SIZE= / RET=.
    */
   extensions?: ExtensionRecord;
-  /** Why the run ended early: the fatal error, as the C program would have printed it. */
-  fatal?: string;
-  /** True when stopped by a signal or stop(). */
-  interrupted: boolean;
   /**
    * With --sample (options.sample): this host's /proc samples from the first connect to the end
    * of the run, and the verdict on them (disk-bound, cpu-bound, not-saturated, unknown).

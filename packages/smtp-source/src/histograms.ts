@@ -2,7 +2,7 @@
 // exact to 3 significant digits and runs can be merged later from the encoded form.
 import { createRequire } from 'node:module';
 import type { Histogram } from 'hdr-histogram-js';
-import { SOURCE_PHASES, type SourcePhase } from '@smtpstone/results';
+import { SOURCE_PHASES, type PhaseSummaryDoc, type SourcePhase } from '@smtpstone/results';
 
 // hdr-histogram-js's index also loads its WebAssembly build and the compression code; the
 // two files we need load in a third of the time, and the encoder only when a run ends.
@@ -22,19 +22,8 @@ export function newHistogram(): Histogram {
   return new Int32Histogram(1, 3_600_000_000, 3);
 }
 
-export interface PhaseSummary {
-  count: number;
-  /** Milliseconds. */
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  /** The histogram, HdrHistogram's compressed base64 (values in microseconds). */
-  encoded: string;
-}
+/** One phase's summary: milliseconds, and the histogram in HdrHistogram's compressed base64 (µs). */
+export type PhaseSummary = PhaseSummaryDoc;
 
 const us = (v: number): number => Math.round(v) / 1000;
 

@@ -1,36 +1,13 @@
 // The end-of-run summary for people: counts, throughput and the latency table.
+import { fmtMs, LATENCY_HEADER, latencyRow, latencyRows, sourceCountLines } from '@smtpstone/results';
 import type { SeriesSummary, SystemRecord } from '@smtpstone/sampler';
-import { PHASES } from './histograms.js';
 import type { SourceResult } from './counters.js';
 import type { GeneratorRecord } from './generator.js';
 import type { ScheduleRecord } from './open-model.js';
 import { formatRate } from './schedule.js';
 
-const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-
 export function formatResult(r: SourceResult): string {
-  const lines: string[] = [];
-  const s = r.elapsedMs / 1000;
-  const m = r.messages;
-  lines.push(`target ${r.target}: ${m.accepted} of ${m.started} messages accepted in ${s.toFixed(2)} s` + (r.interrupted ? ' (interrupted)' : ''));
-  lines.push(
-    `  messages: sent ${m.sent}, accepted ${m.accepted}, rejected ${m.rejected}, failed ${m.failed}; ` +
-      `recipients: sent ${r.recipients.sent}, accepted ${r.recipients.accepted}, rejected ${r.recipients.rejected}`,
-  );
-  lines.push(
-    `  throughput: ${r.throughput.messagesPerSecond.toFixed(1)} msg/s, ${r.throughput.recipientsPerSecond.toFixed(1)} rcpt/s, ` +
-      `${(r.throughput.bytesPerSecond / 1e6).toFixed(2)} MB/s; connections ${r.connections.opened}`,
-  );
-  const e = r.errors;
-  const rejects = Object.entries(r.rejects)
-    .map(([stage, byCode]) => `${stage} ${Object.entries(byCode).map(([c, n]) => `${c}x${n}`).join(' ')}`)
-    .join(', ');
-  if (e.timeouts + e.lostConnections + e.connectFailures + e.serverClosed > 0 || rejects !== '') {
-    lines.push(
-      `  errors: timeouts ${e.timeouts}, lost connections ${e.lostConnections}, connect failures ${e.connectFailures}, ` +
-        `421/521 ${e.serverClosed}${rejects ? `; unexpected replies: ${rejects}` : ''}`,
-    );
-  }
+  const lines = sourceCountLines(r);
   if (r.tls !== undefined) {
     const t = r.tls;
     const by = (m: Record<string, number>): string => Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ');
@@ -51,16 +28,9 @@ export function formatResult(r: SourceResult): string {
     lines.push(`  extensions: ${parts.join('; ')}`);
   }
   if (r.schedule !== undefined) lines.push(...scheduleLines(r, r.schedule));
-  lines.push('  latency (ms)      count      p50      p90      p99    p99.9      max');
-  const row = (name: string, p: SourceResult['latency']['message']): string =>
-    `  ${name.padEnd(12)}${String(p.count).padStart(10)}` + [p.p50, p.p90, p.p99, p.p999, p.max].map((v) => fmtMs(v).padStart(9)).join('');
-  for (const phase of PHASES) {
-    const p = r.latency[phase];
-    if (p.count === 0) continue;
-    lines.push(row(phase, p));
-  }
+  lines.push(LATENCY_HEADER, ...latencyRows(r.latency));
   if (r.correctedLatency !== undefined && r.correctedLatency.message.count > 0) {
-    lines.push(row('corrected', r.correctedLatency.message));
+    lines.push(latencyRow('corrected', r.correctedLatency.message));
     lines.push('  (message: from MAIL to the last end-of-data reply; corrected: from when the schedule had it due,');
     lines.push('   so waiting for a free session and a slow connect count: the latency an open stream of mail sees)');
   }
