@@ -40,6 +40,23 @@ export function splitFlag(arg) {
   return arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
 }
 
+/**
+ * Walks argv: handle(flag, value, arg) for each word, where value() takes the flag's argument
+ * (inline "--x=v" or the next word) and dies naming the flag when there is none.
+ */
+export function eachFlag(argv, handle) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = splitFlag(arg);
+    const value = () => {
+      if (inline !== undefined) return inline;
+      if (i + 1 >= argv.length) die(`${flag} needs a value`);
+      return argv[++i];
+    };
+    handle(flag, value, arg);
+  }
+}
+
 // ---- /proc helpers ------------------------------------------------------------------------
 
 export let clkTck = 100;

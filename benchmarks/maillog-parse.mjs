@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  die, finishMeta, machineMeta, nonNegativeInt, note, positiveInt, root, round, setProgName, splitFlag, statusKb, textTable, writeResults,
+  die, finishMeta, machineMeta, nonNegativeInt, note, positiveInt, root, round, setProgName, eachFlag, statusKb, textTable, writeResults,
 } from './lib.mjs';
 
 setProgName('maillog-parse');
@@ -410,9 +410,7 @@ function ourTotals() {
 
 function parseArgs(argv) {
   const a = { sizeMb: 1024, modes: undefined, reps: 1, holdRecords: undefined, dir: tmpdir(), out: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = splitFlag(argv[i]);
-    const value = () => inline ?? argv[++i] ?? die(`${flag} needs a value`);
+  eachFlag(argv, (flag, value, arg) => {
     if (flag === '--size') a.sizeMb = positiveInt(flag, value());
     else if (flag === '--modes') a.modes = value().split(',');
     else if (flag === '--reps') a.reps = positiveInt(flag, value());
@@ -422,8 +420,8 @@ function parseArgs(argv) {
     else if (flag === '--help') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
-    } else die(`unknown argument ${argv[i]}\n${USAGE}`);
-  }
+    } else die(`unknown argument ${arg}\n${USAGE}`);
+  });
   a.modes ??= MODES.filter((m) => m !== 'pflogsumm' || existsSync(PFLOGSUMM));
   for (const m of a.modes) if (!MODES.includes(m)) die(`--modes: unknown mode ${m}`);
   if (a.modes.includes('pflogsumm')) {

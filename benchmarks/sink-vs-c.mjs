@@ -20,7 +20,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, nonNegativeInt, splitFlag, childCpuSeconds, sleep, spawnWithFiles, track,
+  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, spawnWithFiles, track,
   tempDirs, SinkProc, round, median, fmtRate, fmtMiB, textTable, markdownTable, distHash, pick, clkTck, machineMeta,
   finishMeta, writeResults,
 } from './lib.mjs';
@@ -65,14 +65,7 @@ function parseArgs(argv) {
     list: false,
     dumpRoot: defaultDumpRoot(),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = splitFlag(arg);
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) die(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case '--reps': a.reps = positiveInt(flag, value()); break;
       case '--configs': a.configs = value().split(/[,\s]+/).filter(Boolean); break;
@@ -92,7 +85,7 @@ function parseArgs(argv) {
       case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
       default: die(`unknown option ${arg}\n${USAGE}`);
     }
-  }
+  });
   a.reps ??= a.quick ? 1 : 3;
   a.warmup ??= a.quick ? 200 : 2000;
   return a;

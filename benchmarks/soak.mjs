@@ -24,7 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, nonNegativeInt, splitFlag, sleep, spawnWithFiles, track, tempDirs, SinkProc,
+  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, sleep, spawnWithFiles, track, tempDirs, SinkProc,
   cpuSeconds, statusKb, round, median, textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults,
   shebangNodeFlags,
 } from './lib.mjs';
@@ -67,14 +67,7 @@ function parseArgs(argv) {
     ourSink: join(root, 'packages/smtp-sink/dist/cli.js'),
     ourSource: join(root, 'packages/smtp-source/dist/cli.js'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = splitFlag(arg);
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) die(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case '--rate': a.rate = positiveInt(flag, value().replace(/\/s$/, '')); break;
       case '--duration': a.durationS = parseDuration(flag, value()); break;
@@ -90,7 +83,7 @@ function parseArgs(argv) {
       case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
       default: die(`unknown option ${arg}\n${USAGE}`);
     }
-  }
+  });
   // A short trial run still gets a verdict (marked as such): warm-up a quarter, windows up to a minute.
   a.warmupS ??= Math.min(60, Math.floor(a.durationS / 4));
   a.windowS = Math.max(1, Math.min(60, Math.floor((a.durationS - a.warmupS) / 2)));

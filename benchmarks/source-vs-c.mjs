@@ -29,7 +29,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, nonNegativeInt, splitFlag, childCpuSeconds, sleep, track, killChild,
+  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, track, killChild,
   tempDirs, SinkProc, round, median, spread, fmtRate, fmtMiB, textTable, markdownTable, distHash, clkTck, machineMeta,
   finishMeta, writeResults,
 } from './lib.mjs';
@@ -78,14 +78,7 @@ function parseArgs(argv) {
     list: false,
     rates: undefined,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = splitFlag(arg);
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) die(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case '--reps': a.reps = positiveInt(flag, value()); break;
       case '--configs': a.configs = value().split(/[,\s]+/).filter(Boolean); break;
@@ -106,7 +99,7 @@ function parseArgs(argv) {
       case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
       default: die(`unknown option ${arg}\n${USAGE}`);
     }
-  }
+  });
   a.reps ??= a.quick ? 1 : 3;
   a.warmup ??= a.quick ? 200 : 1000;
   return a;

@@ -22,7 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, splitFlag, childCpuSeconds, track, tempDirs, SinkProc, round, median,
+  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, SinkProc, round, median,
   textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags,
 } from './lib.mjs';
 
@@ -46,13 +46,7 @@ function parseArgs(argv) {
     ourSink: join(root, 'packages/smtp-sink/dist/cli.js'),
     ourSource: join(root, 'packages/smtp-source/dist/cli.js'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = splitFlag(argv[i]);
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) die(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case '--reps': a.reps = positiveInt(flag, value()); break;
       case '--seconds': a.seconds = positiveInt(flag, value()); break;
@@ -60,9 +54,9 @@ function parseArgs(argv) {
       case '--no-warmup': a.warmup = false; break;
       case '--out': a.out = value(); break;
       case '--help': process.stdout.write(USAGE + '\n'); process.exit(0);
-      default: die(`unknown argument: ${argv[i]}\n${USAGE}`);
+      default: die(`unknown argument: ${arg}\n${USAGE}`);
     }
-  }
+  });
   for (const g of a.groups) if (!GROUPS[g]) die(`unknown group: ${g} (a5k, a1m, b)`);
   return a;
 }

@@ -28,7 +28,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postfixMissing, startPrivatePostfix } from '@smtpstone/testbed';
 import {
-  root, setProgName, die, note, positiveInt, splitFlag, childCpuSeconds, track, tempDirs, round, median, sleep,
+  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, round, median, sleep,
   textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags, statFields, clkTck,
 } from './lib.mjs';
 
@@ -46,13 +46,7 @@ const USAGE = `usage: node benchmarks/tls-postfix.mjs [options]
 
 function parseArgs(argv) {
   const a = { reps: 3, m: 1000, sessions: 10, warmup: true, out: undefined, ourSource: join(root, 'packages/smtp-source/dist/cli.js') };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = splitFlag(argv[i]);
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) die(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case '--reps': a.reps = positiveInt(flag, value()); break;
       case '--m': a.m = positiveInt(flag, value()); break;
@@ -60,9 +54,9 @@ function parseArgs(argv) {
       case '--no-warmup': a.warmup = false; break;
       case '--out': a.out = value(); break;
       case '--help': process.stdout.write(USAGE + '\n'); process.exit(0); break;
-      default: die(`unknown argument: ${argv[i]}\n${USAGE}`);
+      default: die(`unknown argument: ${arg}\n${USAGE}`);
     }
-  }
+  });
   return a;
 }
 
