@@ -33,6 +33,23 @@ describe('bad input to smtp-sink', () => {
     c.close();
   });
 
+  it('a 1 MB command line, in one write or in 1 kB pieces: one 500 each, the session goes on; a 1 MB line in DATA is counted whole', async () => {
+    const c = await greeted();
+    const mb = 'z'.repeat(1024 * 1024);
+    expect(await c.command('MAIL FROM:<' + mb + '>')).toEqual({ code: 500, text: '5.5.2 Error: command line too long' });
+    c.send('RCPT TO:<');
+    for (let i = 0; i < 1024; i++) c.send(mb.slice(0, 1024));
+    expect(await c.command('>')).toEqual({ code: 500, text: '5.5.2 Error: command line too long' });
+    expect((await c.command('MAIL FROM:<a@b>')).code).toBe(250);
+    expect((await c.command('RCPT TO:<c@d>')).code).toBe(250);
+    expect((await c.command('DATA')).code).toBe(354);
+    const bytesBefore = sink!.stats().bytes;
+    expect(await c.command(mb + '\r\n.')).toEqual({ code: 250, text: '2.0.0 Ok' });
+    expect(sink!.stats().bytes - bytesBefore).toBe(mb.length + 2);
+    expect(sink!.stats().longLines).toBe(2);
+    c.close();
+  });
+
   it('binary garbage gets "unknown command", then the session works', async () => {
     const c = await greeted();
     c.send(Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x41, 0x0d, 0x0a]));

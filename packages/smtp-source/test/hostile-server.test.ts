@@ -48,6 +48,20 @@ describe('smtp-source against hostile servers', () => {
     for (const w of warnings) expect(w.length).toBeLessThan(16 * 1024);
   });
 
+  it('1 MB reply lines (a banner, a 250 to end of data, a 550 to MAIL): one reply each, text capped, the run goes on', async () => {
+    const mb = 'x'.repeat(1024 * 1024);
+    const port = await scripted(`220 ${mb}\r\n`, smtp({ '.': (s) => s.write(`250 ${mb}\r\n`) }));
+    const { result: r } = await runBounded({ target: target(port), messages: 3, timeoutSeconds: 2 }, 10_000);
+    expect(r.fatal).toBeUndefined();
+    expect(r.messages).toMatchObject({ started: 3, sent: 3, accepted: 3, rejected: 0, failed: 0 });
+    expect(r.errors).toEqual({ timeouts: 0, lostConnections: 0, serverClosed: 0, connectFailures: 0 });
+    const rejecting = await scripted('220 hi\r\n', smtp({ MAIL: (s) => s.write(`550 ${mb}\r\n`) }));
+    const { result: x, logs } = await runBounded({ target: target(rejecting), messages: 2, allowReject: true, timeoutSeconds: 2 }, 10_000);
+    expect(x.messages).toMatchObject({ started: 2, rejected: 2 });
+    expect(x.rejects).toEqual({ mail: { '550': 2 } });
+    for (const w of logs.split('\n').filter((l) => l.includes('sender rejected'))) expect(w.length).toBeLessThan(16 * 1024);
+  });
+
   it('replies sent before the commands are taken as the replies, in order; counts stay consistent', async () => {
     // HELO, MAIL, RCPT and DATA replies all right after the banner, before the client writes;
     // the server then stays silent for those commands. The source reads the queued replies
