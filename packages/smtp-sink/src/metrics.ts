@@ -68,6 +68,7 @@ export async function sinkMetricsRegistry(sink: Pick<Sink, 'stats'>): Promise<Re
   byLabel('smtpsink_rejects_total', 'Replies with a 4xx or 5xx code that refused a command, by code.', 'code', (s) => s.rejects);
   counter('smtpsink_fault_disconnects_total', 'Sessions dropped for -q, or closed for -Q or -A.', (s) => s.faultDisconnects);
   counter('smtpsink_timeouts_total', 'Sessions that timed out waiting for the client (-t).', (s) => s.timeouts);
+  counter('smtpsink_connections_over_fd_limit_total', 'Connections closed unanswered at the file descriptor limit (ulimit -n).', (s) => s.overFdLimit);
   counter('smtpsink_deadlines_total', 'Sessions cut for a command line not whole within -t, or content slower than --min-data-rate.', (s) => s.deadlines);
   counter('smtpsink_long_lines_total', 'Command lines longer than the limit (answered 500).', (s) => s.longLines);
   counter('smtpsink_out_of_order_total', 'Commands answered 503 for coming out of order.', (s) => s.outOfOrder);

@@ -5,8 +5,13 @@
 // every client in the kernel's backlog), so clients beyond -m are accepted and held paused,
 // unread and with no banner, until a session ends. To the client this is what the C sink's
 // kernel backlog looks like; it costs us one file descriptor per waiting client.
+//
+// At the file descriptor limit (ulimit -n) accept() fails with EMFILE, and libuv then accepts
+// and closes connections unseen to keep the backlog moving: nothing would count them. So the
+// server's maxConnections is set just under what the limit leaves, and Node closes the excess
+// itself and says so ('drop'), which is counted (overFdLimit) and warned about.
 import { EventEmitter } from 'node:events';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { Diagnostics, FatalError, parseListenEndpoint, strerror, type Endpoint } from '@smtpstone/core';
@@ -46,6 +51,9 @@ class SinkServer extends EventEmitter implements Sink {
   private readonly waiting: Socket[] = [];
   private readonly ctx: SinkContext;
   private closing: Promise<SinkStats> | undefined;
+  /** The connection cap the descriptor limit allows (undefined: none found). */
+  private fdCap: { limit: number; connections: number } | undefined;
+  private lastDropWarning = 0;
 
   readonly tls: Sink['tls'];
 
@@ -76,6 +84,7 @@ class SinkServer extends EventEmitter implements Sink {
       await this.bind({ path: ep.path, backlog: o.backlog }, `bind: ${ep.path}`);
       chmodSync(ep.path, 0o666);
       this.address = ep;
+      this.capConnections();
       return;
     }
     let host = ep.host;
@@ -96,6 +105,24 @@ class SinkServer extends EventEmitter implements Sink {
     const a = this.server.address();
     if (a === null || typeof a === 'string') throw new FatalError('listener has no address');
     this.address = { kind: 'inet', host: a.address, port: a.port };
+    this.capConnections();
+  }
+
+  /** Caps connections at what RLIMIT_NOFILE leaves, so that the excess is closed and counted. */
+  private capConnections(): void {
+    this.fdCap = connectionCap(this.options);
+    if (this.fdCap === undefined) return;
+    this.server.maxConnections = this.fdCap.connections;
+    this.server.on('drop', () => {
+      this.counters.overFdLimit++;
+      const now = Date.now();
+      if (now - this.lastDropWarning < 10_000) return;
+      this.lastDropWarning = now;
+      this.ctx.log.warning(
+        `at the file descriptor limit (ulimit -n ${this.fdCap!.limit}: ${this.fdCap!.connections} connections): ` +
+          `${this.counters.overFdLimit} connections closed unanswered so far`,
+      );
+    });
   }
 
   private bind(opts: Parameters<Server['listen']>[0], what: string): Promise<void> {
@@ -219,7 +246,28 @@ function removeStaleSocket(path: string): void {
   }
 }
 
-/** strerror()-style text for the errors a listener meets. */
+/** Descriptors kept free for what is not a connection: files, the metrics listener, logs. */
+const SPARE_DESCRIPTORS = 32;
+
+/**
+ * How many connections the soft RLIMIT_NOFILE leaves room for, with the descriptors open now
+ * and a spare set aside; a dump file per message (-d, -D) doubles a connection's cost.
+ * Undefined where /proc does not tell.
+ */
+function connectionCap(o: SinkOptions): { limit: number; connections: number } | undefined {
+  let limit: number;
+  let open: number;
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    if (m === null || m[1] === 'unlimited') return undefined;
+    limit = Number(m[1]);
+    open = readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+  const perConnection = o.dumpTemplate !== undefined || o.sharedDumpTemplate !== undefined ? 2 : 1;
+  return { limit, connections: Math.max(1, Math.floor((limit - open - SPARE_DESCRIPTORS) / perConnection)) };
+}
 
 /** Starts a sink and resolves once it listens. */
 export async function startSink(input: SinkOptionsInput): Promise<Sink> {

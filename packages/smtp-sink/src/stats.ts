@@ -6,6 +6,8 @@ import { COMMAND_NAMES, type CommandName } from './commands.js';
 export interface SinkStats {
   /** Connections accepted so far. */
   connections: number;
+  /** Connections closed unanswered because the sink was at its file descriptor limit (ulimit -n). */
+  overFdLimit: number;
   /** Sessions that have ended (the C sink's "sess"). */
   sessions: number;
   /** Sessions being served now. */
@@ -71,6 +73,7 @@ export interface SinkStats {
 /** The mutable counters a running sink updates; snapshot() gives a copy with derived rates. */
 export class SinkCounters {
   connections = 0;
+  overFdLimit = 0;
   sessions = 0;
   active = 0;
   waiting = 0;
@@ -129,6 +132,7 @@ export class SinkCounters {
     const elapsedMs = this.elapsedMs();
     return {
       connections: this.connections,
+      overFdLimit: this.overFdLimit,
       sessions: this.sessions,
       active: this.active,
       waiting: this.waiting,

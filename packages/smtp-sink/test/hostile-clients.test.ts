@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseSinkArgs } from '../src/cli-options.js';
-import { CLI, currentUser, portOf, RawClient, teardownStack, testSink } from './helpers.js';
+import { CLI, currentUser, portOf, RawClient, teardownStack, tempDir, testSink } from './helpers.js';
 
 const undo = teardownStack();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -273,8 +274,11 @@ describe('hostile clients against smtp-sink', () => {
   // 'error' handler (which would log "warning: listener: accept EMFILE") is not reached:
   // the excess clients are closed silently and not counted. What matters holds: no crash,
   // the listener stays, and a good client is served once the flood ends.
-  it('more clients than file descriptors: the CLI sink survives with its listener, then serves', async () => {
-    const sink = await limitedCli(64);
+  it('more clients than file descriptors: each one is accepted or counted as over the limit; the CLI sink survives, then serves', async () => {
+    const dir = tempDir('smtpstone-fd-');
+    undo.push(() => dir.remove());
+    const json = join(dir.path, 'stats.json');
+    const sink = await limitedCli(64, ['--json', json]);
     const flood: Socket[] = [];
     undo.push(() => flood.forEach((s) => s.destroy()));
     await Promise.all(
@@ -303,7 +307,16 @@ describe('hostile clients against smtp-sink', () => {
     expect(ms).toBeLessThan(1000);
     expect(sink.child.exitCode).toBeNull();
     expect(sink.stderr()).not.toMatch(/fatal|Error:/);
-    console.log(`EMFILE: ${dropped} of 200 closed by the sink; good transaction ${ms.toFixed(1)} ms after the flood; stderr: ${JSON.stringify(sink.stderr())}`);
+    expect(sink.stderr()).toMatch(/warning: at the file descriptor limit \(ulimit -n 64: \d+ connections\): \d+ connections closed unanswered so far/);
+    sink.child.kill('SIGTERM');
+    await sink.exited;
+    const s = JSON.parse(readFileSync(json, 'utf8')) as { connections: number; overFdLimit: number };
+    // Every connection is accounted for: served or waiting (connections), or closed at the
+    // limit (overFdLimit), plus the good client's tries.
+    expect(s.overFdLimit).toBeGreaterThan(0);
+    expect(s.connections + s.overFdLimit).toBeGreaterThanOrEqual(200 + 1);
+    expect(s.connections + s.overFdLimit).toBeLessThanOrEqual(200 + 10);
+    console.log(`EMFILE: ${dropped} of 200 closed by the sink; ${JSON.stringify(s)}; good transaction ${ms.toFixed(1)} ms after the flood`);
   }, 15000);
 
   it('random bytes from 20 clients for 2 s: the CLI sink stays under 150 MB and serves a good client', async () => {

@@ -105,6 +105,7 @@ async function scrape(url: string): Promise<{ scrape: Scrape; contentType: strin
 /** Every smtpsink_ metric without labels, and the stats field it shows. */
 const PLAIN: [string, (s: SinkStats) => number][] = [
   ['smtpsink_connections_total', (s) => s.connections],
+  ['smtpsink_connections_over_fd_limit_total', (s) => s.overFdLimit],
   ['smtpsink_sessions_total', (s) => s.sessions],
   ['smtpsink_sessions_active', (s) => s.active],
   ['smtpsink_connections_waiting', (s) => s.waiting],
