@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portOf } from './helpers.js';
-import { NO_PROBLEMS, problems, resources, settled, type TestSink } from './interop-helpers.js';
+import { expectSameTally, NO_PROBLEMS, problems, resources, settled, sinkTally, type Tally, type TestSink } from './interop-helpers.js';
 
 const r = resources();
 
@@ -38,6 +38,24 @@ function firstDifference(a: string, b: string): number {
   return a.length === b.length ? -1 : n;
 }
 
+/**
+ * nodemailer's side of the tally, from its send results: a message counts when its end of data
+ * got a 2xx, its recipients are info.accepted. info.messageSize is what nodemailer's data stream
+ * wrote after the 354 (dot-stuffed, CR LF), the ".\r\n" terminator included, which the tally
+ * does not count.
+ */
+function nodemailerTally(infos: { accepted: unknown[]; response: string }[]): Tally {
+  const t: Tally = { messages: 0, recipients: 0, bytes: 0 };
+  for (const info of infos) {
+    const size = (info as { messageSize?: unknown }).messageSize;
+    expect(typeof size).toBe('number');
+    if (/^2/.test(info.response)) t.messages++;
+    t.recipients += info.accepted.length;
+    t.bytes += (size as number) - '.\r\n'.length;
+  }
+  return t;
+}
+
 const message = (i: number, to: string | string[] = 'rcpt@example.com') => ({
   from: 'sender@example.com',
   to,
@@ -49,8 +67,10 @@ describe('nodemailer drives the sink', () => {
   it('sends several messages, one connection each', async () => {
     const sink = await r.sink();
     const t = transport(sink);
+    const infos = [];
     for (let i = 0; i < 5; i++) {
       const info = await t.sendMail(message(i));
+      infos.push(info);
       expect(info.accepted).toEqual(['rcpt@example.com']);
       expect(info.rejected).toEqual([]);
       expect(info.response).toBe('250 2.0.0 Ok');
@@ -60,6 +80,7 @@ describe('nodemailer drives the sink', () => {
     expect(s).toMatchObject({ messages: 5, messagesAccepted: 5, recipients: 5, sessions: 5, connections: 5 });
     expect(s.commands).toMatchObject({ ehlo: 5, helo: 0, mail: 5, rcpt: 5, data: 5 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(nodemailerTally(infos), sinkTally(s));
   });
 
   it('sends to several recipients (to, cc, bcc) in one transaction', async () => {
@@ -73,6 +94,7 @@ describe('nodemailer drives the sink', () => {
     expect(s).toMatchObject({ messages: 1, recipients: 4, sessions: 1 });
     expect(s.commands).toMatchObject({ mail: 1, rcpt: 4, data: 1 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(nodemailerTally([info]), sinkTally(s));
   });
 
   it('pool: 30 messages over at most 3 reused connections', async () => {
@@ -93,6 +115,7 @@ describe('nodemailer drives the sink', () => {
     expect(s).toMatchObject({ messages: 30, recipients: 60, sessions: during.connections, connections: during.connections });
     expect(s.commands).toMatchObject({ ehlo: during.connections, mail: 30, rcpt: 60, data: 30 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(nodemailerTally(infos), sinkTally(s));
   });
 
   it('DSN parameters reach the sink (MAIL RET/ENVID, RCPT NOTIFY/ORCPT) and the body survives dot-stuffing', async () => {
@@ -104,7 +127,8 @@ describe('nodemailer drives the sink', () => {
       dsn: { id: 'env-7', return: 'headers', notify: ['failure', 'delay'], recipient: 'sender@example.com' },
     });
     expect(info.response).toBe('250 2.0.0 Ok');
-    await settled(sink, 1);
+    const s = await settled(sink, 1);
+    expectSameTally(nodemailerTally([info]), sinkTally(s));
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     const dump = readFileSync(join(dir, files[0]), 'utf8');
@@ -143,6 +167,7 @@ describe('nodemailer drives the sink', () => {
     // On the wire every line that starts with "." got one more.
     const stuffed = lines.filter((l) => l.startsWith('.')).length;
     expect(s.bytes).toBe(raw.length + stuffed);
+    expectSameTally(nodemailerTally([info]), sinkTally(s));
     const [file] = readdirSync(dir);
     const dump = readFileSync(join(dir, file), 'utf8');
     const start = dump.indexOf('\nSubject: big\n') + 1;
@@ -156,8 +181,10 @@ describe('nodemailer drives the sink', () => {
   it('LMTP (lmtp: true) against an LMTP sink: LHLO, one reply per recipient', async () => {
     const sink = await r.sink({ lmtp: true });
     const t = transport(sink, { lmtp: true });
+    const infos = [];
     for (let i = 0; i < 3; i++) {
       const info = await t.sendMail(message(i, ['a@b.example', 'c@d.example', 'e@f.example']));
+      infos.push(info);
       expect([...info.accepted].sort()).toEqual(['a@b.example', 'c@d.example', 'e@f.example']);
       expect(info.rejected).toEqual([]);
       expect(info.response).toBe('250 2.2.0 Ok');
@@ -166,6 +193,7 @@ describe('nodemailer drives the sink', () => {
     expect(s).toMatchObject({ messages: 3, messagesAccepted: 3, recipients: 9, sessions: 3 });
     expect(s.commands).toMatchObject({ lhlo: 3, ehlo: 0, helo: 0, mail: 3, rcpt: 9, data: 3 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(nodemailerTally(infos), sinkTally(s));
   });
 
   it('LMTP with a pool: replies stay in step over reused connections', async () => {
@@ -179,6 +207,8 @@ describe('nodemailer drives the sink', () => {
     expect(sink.stats()).toMatchObject({ messages: 20, recipients: 40 });
     expect(sink.stats().connections).toBeLessThanOrEqual(2);
     expect(problems(sink.stats())).toEqual(NO_PROBLEMS);
+    // Every end-of-data reply has come back, so the sink has counted every message.
+    expectSameTally(nodemailerTally(infos), sinkTally(sink.stats()));
   });
 
   it('an SMTP transport against an LMTP sink fails at EHLO, as with the C sink', async () => {
@@ -186,5 +216,6 @@ describe('nodemailer drives the sink', () => {
     const t = transport(sink);
     await expect(t.sendMail(message(1))).rejects.toThrow(/500 5\.5\.1 Error: unknown command/);
     expect(sink.stats().messages).toBe(0);
+    expectSameTally({ messages: 0, recipients: 0, bytes: 0 }, sinkTally(sink.stats()));
   });
 });

@@ -4,13 +4,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SinkStats } from '../src/index.js';
 import { peer, portOf } from './helpers.js';
-import { NO_PROBLEMS, problems, resources, runOk, settled, socketIn } from './interop-helpers.js';
+import { expectSameTally, NO_PROBLEMS, problems, resources, runOk, settled, sinkTally, socketIn, type Tally } from './interop-helpers.js';
 
 const python = peer('python3');
 const r = resources();
 
-/** Shared prelude: JSON output of smtplib's (code, bytes) tuples and dicts. */
+/**
+ * Shared prelude: JSON output of smtplib's (code, bytes) tuples and dicts, and smtplib's side of
+ * the tally: recipients its rcpt() saw accepted, messages whose end of data its data() saw get
+ * a 2xx, and the bytes data() put on the wire after the 354 (its last send(): the message after
+ * smtplib's own CR LF fixing and dot-stuffing, less the ".\r\n" terminator).
+ */
 const PRELUDE = `
 import json, smtplib, sys
 def plain(v):
@@ -19,11 +25,28 @@ def plain(v):
     if isinstance(v, dict): return {plain(k): plain(x) for k, x in v.items()}
     return v
 out = {}
+tally = {'messages': 0, 'recipients': 0, 'bytes': 0}
+_send, _rcpt, _data = smtplib.SMTP.send, smtplib.SMTP.rcpt, smtplib.SMTP.data
+def send(self, s):
+    self.last_sent = s
+    return _send(self, s)
+def rcpt(self, *a, **k):
+    code, resp = _rcpt(self, *a, **k)
+    if code in (250, 251): tally['recipients'] += 1
+    return code, resp
+def data(self, msg):
+    code, resp = _data(self, msg)
+    assert self.last_sent.endswith(b'\\r\\n.\\r\\n')
+    tally['bytes'] += len(self.last_sent) - len(b'.\\r\\n')
+    if 200 <= code < 300: tally['messages'] += 1
+    return code, resp
+smtplib.SMTP.send, smtplib.SMTP.rcpt, smtplib.SMTP.data = send, rcpt, data
 `;
 
-async function py(script: string, args: string[]): Promise<Record<string, unknown>> {
-  const res = await runOk(python!, ['-c', PRELUDE + script + '\nprint(json.dumps(plain(out)))\n', ...args]);
-  return JSON.parse(res.stdout) as Record<string, unknown>;
+/** Runs a script after PRELUDE: what it put in `out`, and smtplib's tally. */
+async function py(script: string, args: string[]): Promise<{ out: Record<string, unknown>; tally: Tally }> {
+  const res = await runOk(python!, ['-c', PRELUDE + script + "\nprint(json.dumps({'out': plain(out), 'tally': tally}))\n", ...args]);
+  return JSON.parse(res.stdout) as { out: Record<string, unknown>; tally: Tally };
 }
 
 const EHLO_TEXT = 'smtp-sink\nPIPELINING\n8BITMIME\nAUTH PLAIN LOGIN\nXCLIENT NAME HELO\nXFORWARD NAME ADDR PROTO HELO\nENHANCEDSTATUSCODES\nDSN\n';
@@ -34,7 +57,7 @@ const MESSAGE_PY = `"Subject: from python\\r\\n\\r\\nfirst\\r\\n.dotted\\r\\n..t
 describe.skipIf(!python)('Python smtplib drives the sink', () => {
   it('smtplib.SMTP: EHLO, sendmail to 2 recipients with dot lines, NOOP, QUIT', async () => {
     const sink = await r.sink();
-    const out = await py(
+    const { out, tally } = await py(
       `
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example', timeout=10)
 out['ehlo'] = s.ehlo()
@@ -64,11 +87,12 @@ out['quit'] = s.quit()
     // As on the wire: the four-line message with its dot lines stuffed (3 extra bytes).
     expect(s.bytes).toBe('Subject: from python\r\n\r\nfirst\r\n..dotted\r\n...twice\r\n..\r\nlast\r\n'.length);
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(tally, sinkTally(s));
   });
 
   it('smtplib.SMTP: several messages on one connection, with an unknown command in between', async () => {
     const sink = await r.sink();
-    const out = await py(
+    const { out, tally } = await py(
       `
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example', timeout=10)
 out['refused'] = [s.sendmail('a@b.example', ['r%d@d.example' % i for i in range(n + 1)], 'Subject: %d\\r\\n\\r\\nbody\\r\\n' % n) for n in range(5)]
@@ -90,11 +114,12 @@ out['quit'] = s.quit()
     expect(s).toMatchObject({ messages: 6, recipients: 1 + 2 + 3 + 4 + 5 + 1, sessions: 1, quits: 1 });
     expect(s.commands).toMatchObject({ ehlo: 1, helo: 1, mail: 6, data: 6, unknown: 1 });
     expect(s.rejects).toEqual({ '500': 1 });
+    expectSameTally(tally, sinkTally(s));
   });
 
   it('smtplib.LMTP over TCP: LHLO, one reply per recipient after the dot', async () => {
     const sink = await r.sink({ lmtp: true });
-    const out = await py(
+    const { out, tally } = await py(
       `
 s = smtplib.LMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example', timeout=10)
 out['lhlo'] = s.ehlo()
@@ -115,12 +140,13 @@ out['quit'] = s.quit()
     expect(s).toMatchObject({ messages: 1, recipients: 2, sessions: 1, quits: 1 });
     expect(s.commands).toMatchObject({ lhlo: 1, ehlo: 0, helo: 0 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(tally, sinkTally(s));
   });
 
   it('smtplib.LMTP over a unix-domain socket, three messages of 1, 2 and 3 recipients', async () => {
     const path = socketIn(r.dir());
     const sink = await r.sink({ listen: `unix:${path}`, lmtp: true });
-    const out = await py(
+    const { out, tally } = await py(
       `
 s = smtplib.LMTP(sys.argv[1], local_hostname='client.example', timeout=10)
 out['banner'] = s.ehlo()[0]
@@ -141,12 +167,13 @@ out['quit'] = s.quit()
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 3, recipients: 6, sessions: 1, quits: 1 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSameTally(tally, sinkTally(s));
   });
 
   it('dump mode: the dump shows the envelope and the message with its dots unstuffed', async () => {
     const dir = r.dir();
     const sink = await r.sink({ dumpTemplate: join(dir, '%Y%m%d/msg.'), hostname: 'sinkhost' });
-    const out = await py(
+    const { out, tally } = await py(
       `
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example', timeout=10)
 out['refused'] = s.sendmail('a@b.example', ['c@d.example', 'e@f.example'], ${MESSAGE_PY},
@@ -158,6 +185,7 @@ out['quit'] = s.quit()
     expect(out).toEqual({ refused: {}, quit: [221, 'Bye'] });
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, dumps: 1, dumpErrors: 0 });
+    expectSameTally(tally, sinkTally(s));
     const [day] = readdirSync(dir);
     expect(day).toMatch(/^\d{8}$/);
     const files = readdirSync(join(dir, day));
@@ -184,7 +212,7 @@ out['quit'] = s.quit()
   it('dump mode over LMTP on a unix-domain socket: the client is "local", the protocol LMTP', async () => {
     const dir = r.dir();
     const sink = await r.sink({ listen: `unix:${socketIn(dir)}`, lmtp: true, dumpTemplate: join(dir, 'dumps/msg.') });
-    const out = await py(
+    const { out, tally } = await py(
       `
 s = smtplib.LMTP(sys.argv[1], local_hostname='client.example', timeout=10)
 out['refused'] = s.sendmail('a@b.example', ['c@d.example', 'e@f.example'], ${MESSAGE_PY})
@@ -194,7 +222,7 @@ out['quit'] = s.quit()
       [socketIn(dir)],
     );
     expect(out).toEqual({ refused: {}, second: [250, '2.2.0 Ok'], quit: [221, 'Bye'] });
-    await settled(sink, 1);
+    expectSameTally(tally, sinkTally(await settled(sink, 1)));
     const files = readdirSync(join(dir, 'dumps'));
     expect(files).toHaveLength(1);
     const lines = readFileSync(join(dir, 'dumps', files[0]), 'utf8').split('\n');
@@ -214,7 +242,7 @@ out['quit'] = s.quit()
   it('send_message with an 8-bit body and BODY=8BITMIME: the bytes reach the dump unchanged', async () => {
     const dir = r.dir();
     const sink = await r.sink({ dumpTemplate: join(dir, 'msg.') });
-    const out = await py(
+    const { out, tally } = await py(
       `
 from email.message import EmailMessage
 from email import policy
@@ -232,6 +260,7 @@ out['quit'] = s.quit()
     expect(out).toEqual({ refused: {}, quit: [221, 'Bye'] });
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 2 });
+    expectSameTally(tally, sinkTally(s));
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     const dump = readFileSync(join(dir, files[0]), 'utf8');
@@ -243,7 +272,7 @@ out['quit'] = s.quit()
   it('dump mode after HELO: the dump says SMTP', async () => {
     const dir = r.dir();
     const sink = await r.sink({ dumpTemplate: join(dir, 'msg.') });
-    await py(
+    const { tally } = await py(
       `
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=10)
 out['helo'] = s.helo('old.example')
@@ -252,7 +281,7 @@ out['quit'] = s.quit()
 `,
       [String(portOf(sink))],
     );
-    await settled(sink, 1);
+    expectSameTally(tally, sinkTally(await settled(sink, 1)));
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     const dump = readFileSync(join(dir, files[0]), 'utf8');
@@ -266,7 +295,7 @@ describe.skipIf(!python)('Python smtplib drives the CLI sink', () => {
     // one message -M allows, gets its 250 and QUITs. The sink is now stopping: it lets
     // clients QUIT, and answers any other command, the end of data included, with 421.
     const sink = await r.cli(['-M', '1', '--json', '-']);
-    const out = await py(
+    const { out, tally } = await py(
       `
 import time
 port = int(sys.argv[1])
@@ -276,12 +305,17 @@ b.mail('b@x.example')
 b.rcpt('c@x.example')
 b.putcmd('data')
 out['b_data'] = b.getreply()
-b.send(b'Subject: in flight\\r\\n\\r\\npartial')
+# B's message bytes go out by hand, not through data(): count them here.
+part = b'Subject: in flight\\r\\n\\r\\npartial'
+b.send(part)
+tally['bytes'] += len(part)
 a = smtplib.SMTP('127.0.0.1', port, local_hostname='a.example', timeout=5)
 out['a_refused'] = a.sendmail('a@x.example', ['c@x.example'], 'Subject: a\\r\\n\\r\\nA\\r\\n')
 out['a_quit'] = a.quit()
 time.sleep(0.3)
-b.send(b' rest\\r\\n.\\r\\n')
+part = b' rest\\r\\n'
+b.send(part + b'.\\r\\n')
+tally['bytes'] += len(part)
 out['b_dot'] = b.getreply()
 `,
       [String(sink.port)],
@@ -292,11 +326,12 @@ out['b_dot'] = b.getreply()
     const exit = await Promise.race([sink.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5000))]);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(sink.stderr()).toContain('stopped (1 messages received)');
-    const final = JSON.parse(sink.stdout()) as { messagesAccepted: number };
+    const final = JSON.parse(sink.stdout()) as SinkStats;
     // B's message came after the limit: it must not be acknowledged as delivered.
     expect({ b_dot: out.b_dot, messagesAccepted: final.messagesAccepted }).toEqual({
       b_dot: [421, '4.0.0 Server closing connection'],
       messagesAccepted: 1,
     });
+    expectSameTally(tally, sinkTally(final));
   });
 });
