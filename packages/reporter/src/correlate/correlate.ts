@@ -258,11 +258,20 @@ function addressKey(a: string): string {
  * 10 x 10,000 records is some 10,000 other messages going by on a busy server.
  */
 const HOLD_SPAN = 10;
+/**
+ * A removed queue id still takes delivery lines this long after its `removed` (log time), and
+ * at most this many ids are kept so: with whole-second stamps, several logs merged in time
+ * order put one second's lines of different logs in log order, not in the order written.
+ */
+const REMOVED_GRACE_MS = 1000;
+const REMOVED_KEPT = 4096;
 
 class Tracker {
   readonly messages: MessageLife[] = [];
   /** Log queue id -> message, while the queue file lives. */
   private readonly byQueueId = new Map<string, MessageLife>();
+  /** Queue ids just removed, with when: a delivery line may still come (REMOVED_GRACE_MS). */
+  private readonly recentlyRemoved = new Map<string, { life: MessageLife; time: number }>();
   /** Message-Id -> messages not yet seen in the log (fallback join). */
   private readonly byMessageId = new Map<string, MessageLife[]>();
   /** How many messages are not yet seen: the fallback's work list. */
@@ -413,6 +422,18 @@ class Tracker {
       if (known.queueId === undefined) this.markSeen(known, q, 'queue-id');
       return known.hops.includes(q) ? known : undefined;
     }
+    if (this.recentlyRemoved.size > 0) {
+      const gone = this.recentlyRemoved.get(q);
+      if (gone !== undefined) {
+        // Within the grace, a line is the removed message's, merged after its removal, unless it
+        // starts a queue file the message already had: then a new message reuses the id.
+        const life = gone.life;
+        const reuse =
+          r.kind === 'pickup' || (r.kind === 'client' && life.client !== undefined) || (r.kind === 'message-id' && life.cleanup !== undefined);
+        if (!reuse && r.time - gone.time <= REMOVED_GRACE_MS) return life;
+        this.recentlyRemoved.delete(q);
+      }
+    }
     if (this.handedTo.size > 0 && (r.kind === 'client' || r.kind === 'message-id')) {
       // A hand-off's next queue id starting its own life in this log (smtpd or cleanup is
       // where a queue file begins, so a stray later reuse of a remote id is not mistaken).
@@ -490,8 +511,12 @@ class Tracker {
           life.removedAt = r.time;
           this.inFlight.delete(life);
         }
-        // The id may be reused by a later message (short ids are): let go of it.
+        // The id may be reused by a later message (short ids are): let go of it, keeping it
+        // a moment for lines merged after the removal.
         this.byQueueId.delete(r.queueId);
+        this.recentlyRemoved.delete(r.queueId);
+        this.recentlyRemoved.set(r.queueId, { life, time: r.time });
+        if (this.recentlyRemoved.size > REMOVED_KEPT) this.recentlyRemoved.delete(this.recentlyRemoved.keys().next().value!);
         break;
       default:
         break;

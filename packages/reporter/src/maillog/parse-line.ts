@@ -117,5 +117,11 @@ export function parseLine(line: string, context: ParseContext): LogRecord | unde
   if (severity !== 'info') return makeRecord<OtherRecord>(base, { kind: 'other', what: 'diagnostic' });
   if (text.startsWith('statistics: ')) return makeRecord<OtherRecord>(base, { kind: 'other', what: 'statistics' });
   if (grammar) return makeRecord<UnknownRecord>(base, { kind: 'unknown' });
+  if (queueId !== undefined && text.startsWith('to=<')) {
+    // A delivery agent under a name of its own (a master.cf service with its own syslog_name,
+    // "postfix/amavis"): its to= lines are delivery lines all the same.
+    const delivery = agent(base);
+    if (delivery) return delivery;
+  }
   return makeRecord<OtherRecord>(base, { kind: 'other', what: 'unmodelled' });
 }

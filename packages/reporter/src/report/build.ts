@@ -29,6 +29,7 @@ export function buildReportModel(c: Correlation, o: BuildReportOptions): ReportM
   if (s.lost > 0) warnings.push(`${s.lost} accepted message(s) never appear in the log: lost, or the log does not cover the run`);
   if (s.deferred > 0) warnings.push(`${s.deferred} message(s) were still deferred when the log ends`);
   if (s.pending > 0) warnings.push(`${s.pending} message(s) had no final status when the log ends`);
+  if (s.removed > 0) warnings.push(`${s.removed} message(s) left the queue without a delivery line: removed by postsuper -d, or lines missing from the log`);
   const skipped = o.journalSkipped;
   if (skipped && skipped.truncated + skipped.invalid > 0) {
     warnings.push(`journal: ${skipped.truncated} truncated and ${skipped.invalid} unreadable line(s) skipped`);
