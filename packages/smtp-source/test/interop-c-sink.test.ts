@@ -4,13 +4,15 @@
 // The C sink's fault options (-r -f -Q -q -w, -M) inject errors; our counts must match what
 // was injected, and where our CLI ends a run it must print the fatal line the C smtp-source
 // prints for the same situation.
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SourceOptionsInput, SourceResult } from '../src/index.js';
 import {
   counterText,
   diagnostics,
+  expectSameTally,
   fatalLine,
   ourCli,
   postfixPeer,
@@ -19,8 +21,11 @@ import {
   runBounded,
   runProgram,
   socketIn,
+  sourceTally,
+  wireBytes,
   type CSink,
   type SinkCounter,
+  type Tally,
 } from './helpers.js';
 
 const cSinkBin = postfixPeer('smtp-sink');
@@ -56,9 +61,65 @@ function sinkCommands(sink: CSink): string[] {
 
 const count = (list: string[], item: string): number => list.filter((x) => x === item).length;
 
+/** The commands the C sink's fault options (-f, -r, -Q, -q: reject, or close, or hang up) refuse. */
+function refusedBy(args: string[]): Set<string> {
+  const out = new Set<string>();
+  args.forEach((a, i) => {
+    if (['-f', '-r', '-Q', '-q'].includes(a)) for (const c of args[i + 1].split(/[\s,]+/)) out.add(c.toLowerCase());
+  });
+  return out;
+}
+
+/** One message as the C sink dumped it, back on the wire: after its own headers, CR LF restored, dot-stuffed. */
+function dumpedWireBytes(dump: string): number {
+  const lines = dump.split('\n');
+  let i = 0;
+  while (/^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args): /.test(lines[i])) i++;
+  if (!lines[i].startsWith('Received: from ')) throw new Error(`not a C sink dump: ${JSON.stringify(dump.slice(0, 300))}`);
+  for (i++; lines[i].startsWith('\t'); i++);
+  // The dump ends each message with an empty line of its own.
+  if (!dump.endsWith('\n\n')) throw new Error(`a C sink dump without its final empty line: ${JSON.stringify(dump.slice(-100))}`);
+  return wireBytes(Buffer.from(lines.slice(i, -2).map((l) => `${l}\r\n`).join(''), 'latin1'));
+}
+
+interface TalliedCSink extends CSink {
+  /**
+   * Issue 7: the C sink's side of the tally, from the sink alone. Messages: its -c "mesg"
+   * (every "." it read) less those it did not accept: all when its options refuse ".", else
+   * `unanswered` (-M exits before its reply). Recipients: the RCPT commands it logged (-v),
+   * none when its options refuse RCPT. Bytes: every message it dumped (-d), made wire bytes
+   * again. Read once the sink has stopped (or its -c line has settled).
+   */
+  tally(unanswered?: number): Promise<Tally>;
+}
+
+/** The C sink with -c, -v and -d (one dump file per message in a fresh directory) added. */
+async function talliedSink(args: string[], opts: { unixPath?: string; backlog?: number } = {}): Promise<TalliedCSink> {
+  const dir = r.dir();
+  const sink = await r.cSink(cSinkBin!, [...['-c', '-v'].filter((o) => !args.includes(o)), ...args, '-d', `${dir}/%Y.`], opts);
+  const refused = refusedBy(args);
+  return Object.assign(sink, {
+    async tally(unanswered = 0): Promise<Tally> {
+      // Once the sink has exited, every line it wrote to stderr is read.
+      if (sink.child.exitCode !== null || sink.child.signalCode !== null) {
+        if (!sink.child.stderr!.readableEnded) await once(sink.child.stderr!, 'end');
+      }
+      const mesg = Number(/mesg=(\d+)/.exec(sink.counter())?.[1] ?? 0);
+      const dumps = readdirSync(dir).filter((f) => /^\d{4}\.[0-9a-f]{8}$/.test(f));
+      return {
+        messages: refused.has('.') ? 0 : mesg - unanswered,
+        recipients: refused.has('rcpt') ? 0 : sinkCommands(sink).filter((c) => c.startsWith('RCPT ')).length,
+        bytes: dumps.reduce((n, f) => n + dumpedWireBytes(readFileSync(join(dir, f), 'latin1')), 0),
+      };
+    },
+  });
+}
+
+const minus = (a: Tally, b: Tally): Tally => ({ messages: a.messages - b.messages, recipients: a.recipients - b.recipients, bytes: a.bytes - b.bytes });
+
 describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout: 10_000 }, () => {
   it('SMTP, a new connection per message (-m 60 -s 3)', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c']);
+    const sink = await talliedSink(['-c']);
     const { result, logs } = await source(sink.target, { messages: 60, sessions: 3 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toEqual({ started: 60, sent: 60, accepted: 60, rejected: 0, failed: 0 });
@@ -70,10 +131,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     expect(result.latency.quit.count).toBe(60);
     expect(logs).toBe('');
     await expectSinkCount(sink, { sess: 60, quit: 60, mesg: 60 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('LMTP on both sides (-L -r 2): LHLO, and one end-of-data reply per recipient', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-v', '-L']);
+    const sink = await talliedSink(['-c', '-v', '-L']);
     const { result } = await source(sink.target, { lmtp: true, messages: 30, sessions: 3, recipients: 2 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toEqual({ started: 30, sent: 30, accepted: 30, rejected: 0, failed: 0 });
@@ -84,10 +146,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     const cmds = sinkCommands(sink);
     expect(count(cmds, 'LHLO client.example')).toBe(30);
     expect(cmds.filter((c) => c.startsWith('HELO') || c.startsWith('EHLO'))).toEqual([]);
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('connection reuse (-d -m 200 -s 4): one HELO and one QUIT per connection', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-v']);
+    const sink = await talliedSink(['-c', '-v']);
     const { result } = await source(sink.target, { reuseConnection: true, messages: 200, sessions: 4 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toEqual({ started: 200, sent: 200, accepted: 200, rejected: 0, failed: 0 });
@@ -99,10 +162,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     expect(count(cmds, 'MAIL FROM:<sender@example.com>')).toBe(200);
     expect(count(cmds, '.')).toBe(200);
     expect(count(cmds, 'QUIT')).toBe(4);
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('five recipients per message (-r 5): numbered 5..2 and then the plain address, as Postfix 3.7', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-v']);
+    const sink = await talliedSink(['-c', '-v']);
     const { result } = await source(sink.target, { recipients: 5, messages: 40, sessions: 4 });
     expect(result.messages.accepted).toBe(40);
     expect(result.recipients).toEqual({ sent: 200, accepted: 200, rejected: 0 });
@@ -111,10 +175,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     const rcpts = sinkCommands(sink).filter((c) => c.startsWith('RCPT'));
     expect(rcpts).toHaveLength(200);
     for (const k of ['5', '4', '3', '2', '']) expect(count(rcpts, `RCPT TO:<${k}rcpt@example.com>`)).toBe(40);
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('numbered recipients (-N -r 2 -d): the C sink sees 1..200 once each', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-v']);
+    const sink = await talliedSink(['-c', '-v']);
     const { result } = await source(sink.target, { numberRecipients: true, recipients: 2, messages: 100, sessions: 2, reuseConnection: true });
     expect(result.messages.accepted).toBe(100);
     expect(result.recipients).toEqual({ sent: 200, accepted: 200, rejected: 0 });
@@ -125,10 +190,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
       .map(Number)
       .sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('100 parallel sessions (-s 100 -m 1000), a new connection per message', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c'], { backlog: 1000 });
+    const sink = await talliedSink(['-c'], { backlog: 1000 });
     const { result } = await source(sink.target, { sessions: 100, messages: 1000 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toEqual({ started: 1000, sent: 1000, accepted: 1000, rejected: 0, failed: 0 });
@@ -136,10 +202,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     expect(result.connections).toEqual({ opened: 1000, failed: 0 });
     expect(result.errors).toEqual(NO_ERRORS);
     await expectSinkCount(sink, { sess: 1000, quit: 1000, mesg: 1000 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('large messages (-l 100000 -d -m 20): every body goes through', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c']);
+    const sink = await talliedSink(['-c']);
     const { result } = await source(sink.target, { length: 100000, messages: 20, reuseConnection: true });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toEqual({ started: 20, sent: 20, accepted: 20, rejected: 0, failed: 0 });
@@ -147,11 +214,12 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     expect(result.bytes).toBeGreaterThan(20 * (100002 + 100));
     expect(result.bytes).toBeLessThan(20 * (100002 + 300));
     await expectSinkCount(sink, { sess: 1, quit: 1, mesg: 20 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('a unix-domain socket (unix:PATH) with -d -r 2', async () => {
     const path = socketIn(r.dir());
-    const sink = await r.cSink(cSinkBin!, ['-c', '-v'], { unixPath: path });
+    const sink = await talliedSink(['-c', '-v'], { unixPath: path });
     expect(sink.target).toBe(`unix:${path}`);
     const { result } = await source(sink.target, { reuseConnection: true, messages: 100, sessions: 2, recipients: 2 });
     expect(result.fatal).toBeUndefined();
@@ -161,39 +229,49 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     expect(result.connections.opened).toBe(2);
     await expectSinkCount(sink, { sess: 2, quit: 2, mesg: 100 });
     expect(sink.stderr().match(/connect \(AF_LOCAL local\)/g)).toHaveLength(2);
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('a unix-domain socket, LMTP, a new connection per message', async () => {
     const path = socketIn(r.dir());
-    const sink = await r.cSink(cSinkBin!, ['-c', '-L'], { unixPath: path });
+    const sink = await talliedSink(['-c', '-L'], { unixPath: path });
     const { result } = await source(sink.target, { lmtp: true, messages: 30, sessions: 3, recipients: 3 });
     expect(result.messages).toEqual({ started: 30, sent: 30, accepted: 30, rejected: 0, failed: 0 });
     expect(result.recipients.accepted).toBe(90);
     expect(result.latency.dot.count).toBe(90);
     await expectSinkCount(sink, { sess: 30, quit: 30, mesg: 30 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it.skipIf(!cSourceBin)('CLI on a unix-domain socket (-c -m 5): exit 0 and the C smtp-source\'s -c output', async () => {
     const path = socketIn(r.dir());
-    const sink = await r.cSink(cSinkBin!, ['-c'], { unixPath: path });
+    const sink = await talliedSink(['-c'], { unixPath: path });
     const c = await runProgram(cSourceBin!, [...ADDR_ARGS, '-c', '-m', '5', sink.target]);
     expect(c.code).toBe(0);
     expect(c.stdout).toBe('1\r2\r3\r4\r5\r\n');
-    const ours = await ourCli([...ADDR_ARGS, '-c', '-m', '5', sink.target]);
+    // The sink's tally so far is the C source's; what it counts from here on is ours.
+    await sink.awaitCounter({ sess: 5, quit: 5, mesg: 5 });
+    const before = await sink.tally();
+    const json = join(r.dir(), 'result.json');
+    const ours = await ourCli([...ADDR_ARGS, '-c', '-m', '5', '--json', json, sink.target]);
     // The exit code with any "...Error" line of its stderr, so that a crash shows why.
     expect({ code: ours.code, errors: ours.stderr.split('\n').filter((l) => /Error/.test(l)) }).toEqual({ code: 0, errors: [] });
     expect(ours.stdout).toBe(c.stdout);
     await expectSinkCount(sink, { sess: 10, quit: 10, mesg: 10 });
+    expectSameTally(sourceTally(JSON.parse(readFileSync(json, 'utf8')) as SourceResult), minus(await sink.tally(), before));
   });
 
   it.skipIf(!cSourceBin)('CLI: -c, --json and --journal; the -c output is the C smtp-source\'s', async () => {
     const dir = r.dir();
     const args = [...ADDR_ARGS, '-c', '-d', '-s', '2', '-m', '50'];
-    const sink = await r.cSink(cSinkBin!, ['-c']);
+    const sink = await talliedSink(['-c']);
     const json = join(dir, 'result.json');
     const journal = join(dir, 'journal.jsonl');
     const ours = await ourCli([...args, '--json', json, '--journal', journal, sink.target]);
     expect(ours.code).toBe(0);
+    // What the sink counted up to here is our run's.
+    await sink.awaitCounter({ sess: 2, quit: 2, mesg: 50 });
+    const oursAtSink = await sink.tally();
     const c = await runProgram(cSourceBin!, [...args, sink.target]);
     expect(c.code).toBe(0);
     expect(ours.stdout).toBe(Array.from({ length: 50 }, (_, i) => `${i + 1}\r`).join('') + '\n');
@@ -207,6 +285,7 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink', { timeout:
     expect(entries.every((e) => e.status === 'accepted' && e.code === 250 && e.reply === '2.0.0 Ok')).toBe(true);
     // Both runs: 2 sessions, 100 messages.
     await expectSinkCount(sink, { sess: 4, quit: 4, mesg: 100 });
+    expectSameTally(sourceTally(result), oursAtSink);
   });
 });
 
@@ -375,13 +454,15 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
 
   for (const f of FAULTS) {
     it(`${f.title}, with -A: counted, and the run goes on`, async () => {
-      const sink = await r.cSink(cSinkBin!, ['-c', ...f.sinkArgs]);
+      const sink = await talliedSink(['-c', ...f.sinkArgs]);
       const { result, logs } = await source(sink.target, { ...f.api, messages: 3, allowReject: true });
       expect(result.fatal).toBeUndefined();
       expect(result).toMatchObject(f.withA.result);
       expect(result.rejects).toEqual(f.withA.result.rejects);
       expect(diagnostics(logs)).toEqual(Array(f.withA.warnings).fill(`warning: ${f.message}`));
       await expectSinkCount(sink, f.withA.counter);
+      // Rejected messages count on neither side; a message refused at its "." was sent all the same.
+      expectSameTally(sourceTally(result), await sink.tally());
       if (cSourceBin === undefined) return;
       // The CLIs: ours prints the same warnings as the C program.
       const { c, ours } = await bothClis(f.sinkArgs, ['-A', '-m', '3', ...(f.cli ?? [])]);
@@ -398,13 +479,14 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
     });
 
     it(`${f.title}, without -A: the run ends with the C smtp-source's fatal line`, async () => {
-      const sink = await r.cSink(cSinkBin!, ['-c', ...f.sinkArgs]);
+      const sink = await talliedSink(['-c', ...f.sinkArgs]);
       const { result, logs } = await source(sink.target, { ...f.api, messages: 3 });
       expect(result.fatal).toBe(f.message);
       expect(result).toMatchObject(f.withoutA.result);
       expect(result.rejects).toEqual(f.withoutA.result.rejects);
       expect(diagnostics(logs)).toEqual([]);
       await expectSinkCount(sink, f.withoutA.counter);
+      expectSameTally(sourceTally(result), await sink.tally());
       if (cSourceBin === undefined) return;
       const { c, ours } = await bothClis(f.sinkArgs, ['-m', '3', ...(f.cli ?? [])]);
       expect(c.code).toBe(1);
@@ -417,7 +499,7 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
   }
 
   it('-w 1 (DATA answered after 1 s), -m 2 -s 2: both waits run side by side, nothing fails', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-w', '1']);
+    const sink = await talliedSink(['-c', '-w', '1']);
     const { result, logs } = await source(sink.target, { messages: 2, sessions: 2 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toEqual({ started: 2, sent: 2, accepted: 2, rejected: 0, failed: 0 });
@@ -429,10 +511,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
     expect(result.elapsedMs).toBeGreaterThanOrEqual(900);
     expect(result.elapsedMs).toBeLessThan(1900);
     await expectSinkCount(sink, { sess: 2, quit: 2, mesg: 2 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('-w 1 with -A -d -m 2: the two delays add up on one connection', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-w', '1']);
+    const sink = await talliedSink(['-c', '-w', '1']);
     const { result, logs } = await source(sink.target, { messages: 2, reuseConnection: true, allowReject: true });
     expect(result.fatal).toBeUndefined();
     expect(result.messages.accepted).toBe(2);
@@ -442,10 +525,11 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
     expect(result.latency.data.min).toBeGreaterThanOrEqual(900);
     expect(result.elapsedMs).toBeGreaterThanOrEqual(1800);
     await expectSinkCount(sink, { sess: 1, quit: 1, mesg: 2 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('-W data:3 against our 1-second reply timeout: "timeout while sending DATA command"', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-W', 'data:3']);
+    const sink = await talliedSink(['-c', '-W', 'data:3']);
     const started = Date.now();
     const { result } = await source(sink.target, { messages: 2, timeoutSeconds: 1 });
     expect(Date.now() - started).toBeLessThan(2500);
@@ -453,16 +537,19 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
     expect(result.errors).toEqual({ ...NO_ERRORS, timeouts: 1 });
     expect(result.messages).toEqual({ started: 1, sent: 0, accepted: 0, rejected: 0, failed: 1 });
     await expectSinkCount(sink, { sess: 1, quit: 0, mesg: 0 });
+    expectSameTally(sourceTally(result), await sink.tally());
   });
 
   it('-M 3: the C sink exits before answering the 3rd ".", which ends our run as it ends the C source\'s', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c', '-M', '3']);
+    const sink = await talliedSink(['-c', '-M', '3']);
     const { result } = await source(sink.target, { messages: 3, reuseConnection: true });
     expect(result.fatal).toBe('lost connection while sending message');
     expect(result.messages).toEqual({ started: 3, sent: 3, accepted: 2, rejected: 0, failed: 1 });
     expect(result.errors).toEqual({ ...NO_ERRORS, lostConnections: 1 });
     expect(await sink.exited).toEqual({ code: 0, signal: null });
     expect(sink.counter()).toBe('sess=0 quit=0 mesg=3');
+    // The sink read 3 messages but exited before its reply to the 3rd.
+    expectSameTally(sourceTally(result), await sink.tally(1));
     if (cSourceBin === undefined) return;
     const cSink = await r.cSink(cSinkBin!, ['-M', '3']);
     const c = await runProgram(cSourceBin, [...ADDR_ARGS, '-d', '-m', '3', cSink.target]);
@@ -478,11 +565,15 @@ describe.skipIf(!cSinkBin)('our smtp-source against the C smtp-sink\'s faults', 
     // Spec 1.2 (-c) and quirk 9: "On normal exit prints \n. Nothing is printed on a fatal exit."
     const cSink = await r.cSink(cSinkBin!, ['-M', '3']);
     const c = await runProgram(cSourceBin!, [...ADDR_ARGS, '-c', '-d', '-m', '3', cSink.target]);
-    const oSink = await r.cSink(cSinkBin!, ['-M', '3']);
-    const ours = await ourCli([...ADDR_ARGS, '-c', '-d', '-m', '3', oSink.target]);
+    const oSink = await talliedSink(['-M', '3']);
+    const json = join(r.dir(), 'result.json');
+    const ours = await ourCli([...ADDR_ARGS, '-c', '-d', '-m', '3', '--json', json, oSink.target]);
     expect(c.code).toBe(1);
     expect(ours.code).toBe(1);
     expect(c.stdout).toBe('1\r2\r3\r');
     expect(ours.stdout).toBe(c.stdout);
+    // The sink read 3 messages but exited before its reply to the 3rd.
+    expect(await oSink.exited).toEqual({ code: 0, signal: null });
+    expectSameTally(sourceTally(JSON.parse(readFileSync(json, 'utf8')) as SourceResult), await oSink.tally(1));
   });
 });

@@ -3,16 +3,34 @@
 // final "." once per accepted recipient; the journal must keep each of those replies, and
 // every message must be on disk once per recipient.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lengthBody, runSource, type JournalEntry, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import { dovecotAvailable, privateDir, startPrivateDovecotLmtp, waitUntil, wireRecorder, type PrivateDovecot } from '@smtpstone/testbed';
+import { expectSameTally, sourceTally, wireBytes, type Tally } from './helpers.js';
 
 const available = dovecotAvailable();
 
 const CLIENT = 'client.example';
 const SENDER = 'sender@example.com';
 const DOMAIN = 'lmtp.example';
+
+/**
+ * A stored message back on the wire: without the lines Dovecot prepends (Return-Path:, for a
+ * single recipient Delivered-To:, and its Received: with continuation lines), its LF line ends
+ * made CR LF again and dot-stuffed.
+ */
+function storedWireBytes(stored: string): number {
+  const lines = stored.split('\n');
+  let i = 0;
+  if (!lines[i].startsWith('Return-Path: ')) throw new Error(`no Return-Path: first: ${JSON.stringify(stored.slice(0, 200))}`);
+  i++;
+  if (lines[i].startsWith('Delivered-To: ')) i++;
+  if (!lines[i].startsWith('Received: ')) throw new Error(`no Received: after Dovecot's Return-Path: ${JSON.stringify(stored.slice(0, 300))}`);
+  for (i++; /^\s/.test(lines[i]); i++);
+  if (!stored.endsWith('\n')) throw new Error(`a stored message without a final newline: ${JSON.stringify(stored.slice(-100))}`);
+  return wireBytes(Buffer.from(lines.slice(i, -1).map((l) => `${l}\r\n`).join(''), 'latin1'));
+}
 
 describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server', () => {
   let dv: PrivateDovecot;
@@ -47,6 +65,23 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
     const text = readFileSync(journalPath, 'utf8');
     const journal = text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l) as JournalEntry);
     return { result, journal, warnings };
+  }
+
+  /**
+   * Issue 7: Dovecot's side of the tally, from the Maildirs of the users named `[n]local` alone.
+   * Recipients: the files, one per recipient. Messages: their distinct Maildir names (Dovecot
+   * saves a message once and copies it to every other recipient under the same
+   * "<time>.M<usec>P<pid>.<host>", only the ",S=...,W=..." sizes may differ). Bytes: each
+   * message's stored content back on the wire (see storedWireBytes).
+   */
+  function dovecotTally(local: string): Tally {
+    const files = [...dv.maildirs()].filter(([user]) => new RegExp(`^\\d*${local}$`).test(user)).flatMap(([, f]) => f);
+    const byName = new Map(files.map((f) => [basename(f).split(',')[0], f]));
+    return {
+      messages: byName.size,
+      recipients: files.length,
+      bytes: [...byName.values()].reduce((n, f) => n + storedWireBytes(readFileSync(f, 'latin1')), 0),
+    };
   }
 
   /**
@@ -104,6 +139,7 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
     expect(result.rejects).toEqual({});
     expectDelivered(journal, 'a', 10, 2);
     await expectLogged(journal);
+    expectSameTally(sourceTally(result), dovecotTally('a'));
   });
 
   it('-L -d: two connections carry all ten messages', async () => {
@@ -116,6 +152,7 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
     expectDelivered(journal, 'b', 10, 2);
     await expectLogged(journal);
     expect(connects() - before).toBe(2);
+    expectSameTally(sourceTally(result), dovecotTally('b'));
   });
 
   it('-L --pipelining -d -r 3: MAIL, RCPTs and DATA in one write; three replies after each "."', async () => {
@@ -142,6 +179,7 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
       const batch = new RegExp(`(^|\\r\\n)MAIL FROM:<${SENDER}>\\r\\n(RCPT TO:<\\d+c@${DOMAIN}>\\r\\n){3}DATA\\r\\n$`);
       expect(wire.chunks.map((conn) => conn[0])).toEqual([`LHLO ${CLIENT}\r\n`, `LHLO ${CLIENT}\r\n`]);
       expect(wire.chunks.flat().filter((c) => batch.test(c))).toHaveLength(10);
+      expectSameTally(sourceTally(result), dovecotTally('c'));
     } finally {
       await wire.close();
     }
@@ -168,10 +206,12 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
     const body = lengthBody(5120).toString('latin1').replace(/\r\n/g, '\n');
     expect(sent.endsWith(`\n\n${body}`)).toBe(true);
     expect(sent).toContain(`\nMessage-Id: ${l.journal[0].messageId}\n`);
+    expectSameTally(sourceTally(f.result), dovecotTally('e'));
+    expectSameTally(sourceTally(l.result), dovecotTally('f'));
   });
 
   it('the journal has a queue id (the LMTP session id) for every recipient\'s reply', async () => {
-    const { journal } = await send({ sessions: 1, messages: 2, recipients: 2, numberRecipients: true, recipient: `d@${DOMAIN}` });
+    const { result, journal } = await send({ sessions: 1, messages: 2, recipients: 2, numberRecipients: true, recipient: `d@${DOMAIN}` });
     expect(journal).toHaveLength(2);
     for (const e of journal) {
       expect(e.lmtp).toHaveLength(2);
@@ -184,5 +224,6 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
       }
       expect(e.queueId).toBe(e.lmtp![0].queueId);
     }
+    expectSameTally(sourceTally(result), dovecotTally('d'));
   });
 });

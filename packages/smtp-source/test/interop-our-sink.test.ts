@@ -9,6 +9,7 @@ import type { SinkOptionsInput } from '../../smtp-sink/src/index.js';
 import { startSource, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import {
   diagnostics,
+  expectSameTally,
   NO_PROBLEMS,
   ourCli,
   portOf,
@@ -17,8 +18,11 @@ import {
   resources,
   runBounded,
   settled,
+  sinkTally,
   socketIn,
+  sourceTally,
   type Proxy,
+  type Tally,
   type TestSink,
 } from './helpers.js';
 
@@ -41,6 +45,15 @@ function sinkCommands(sink: TestSink): string[] {
 
 const count = (list: string[], item: string): number => list.filter((x) => x === item).length;
 
+/**
+ * Issue 7: the source's tally (of one run, or the sum of several against the same sink) must be
+ * the sink's own count: messages accepted, recipients accepted, message bytes as on the wire.
+ */
+function expectSinkTally(results: SourceResult | SourceResult[], s: ReturnType<TestSink['stats']>): void {
+  const sum = [results].flat().map(sourceTally).reduce((a: Tally, b) => ({ messages: a.messages + b.messages, recipients: a.recipients + b.recipients, bytes: a.bytes + b.bytes }));
+  expectSameTally(sum, sinkTally(s));
+}
+
 describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
   it('SMTP, a new connection per message (-m 100 -s 5): both sides count the same', async () => {
     const sink = await r.sink();
@@ -56,7 +69,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     expect(s.commands).toMatchObject({ helo: 100, ehlo: 0, lhlo: 0, mail: 100, rcpt: 100, data: 100, quit: 100, rset: 0 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
     // Both count the message bytes between 354 and the final ".".
-    expect(result.bytes).toBe(s.bytes);
+    expectSinkTally(result, s);
   });
 
   it('LMTP on both sides (-L -r 2): LHLO, one end-of-data reply per recipient', async () => {
@@ -70,7 +83,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     expect(s).toMatchObject({ messages: 50, messagesAccepted: 50, recipients: 100, quits: 50 });
     expect(s.commands).toMatchObject({ lhlo: 50, helo: 0, ehlo: 0, mail: 50, rcpt: 100, data: 50 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
-    expect(result.bytes).toBe(s.bytes);
+    expectSinkTally(result, s);
   });
 
   it('connection reuse (-d -m 300 -s 4)', async () => {
@@ -82,7 +95,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     expect(s).toMatchObject({ messages: 300, sessions: 4, connections: 4, quits: 4 });
     expect(s.commands).toMatchObject({ helo: 4, mail: 300, rcpt: 300, data: 300, quit: 4, rset: 0 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
-    expect(result.bytes).toBe(s.bytes);
+    expectSinkTally(result, s);
   });
 
   it('five recipients per message (-r 5): 5..2 then the plain address', async () => {
@@ -94,18 +107,20 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     const rcpts = sinkCommands(sink).filter((c) => c.startsWith('RCPT'));
     expect(rcpts).toHaveLength(200);
     for (const k of ['5', '4', '3', '2', '']) expect(count(rcpts, `RCPT TO:<${k}rcpt@example.com>`)).toBe(40);
+    expectSinkTally(result, s);
   });
 
   it('numbered recipients (-N -r 2): 1..200 once each across sessions', async () => {
     const sink = await r.sink({ verbose: 1 });
-    await source(inet(sink), { numberRecipients: true, recipients: 2, messages: 100, sessions: 3, reuseConnection: true });
-    await settled(sink, 3);
+    const { result } = await source(inet(sink), { numberRecipients: true, recipients: 2, messages: 100, sessions: 3, reuseConnection: true });
+    const s = await settled(sink, 3);
     const numbers = sinkCommands(sink)
       .map((c) => /^RCPT TO:<(\d+)rcpt@example\.com>$/.exec(c)?.[1])
       .filter((n) => n !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expectSinkTally(result, s);
   });
 
   it('100 parallel sessions (-s 100 -m 1000): the sink serves many at once', async () => {
@@ -120,6 +135,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     expect(s).toMatchObject({ messages: 1000, sessions: 1000, quits: 1000 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
     expect(peakActive).toBeGreaterThan(1);
+    expectSinkTally(result, s);
   });
 
   it('large messages (-l 100000 -d -m 20): every byte is counted on both sides', async () => {
@@ -128,7 +144,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     expect(result.messages.accepted).toBe(20);
     const s = await settled(sink, 1);
     expect(s.messages).toBe(20);
-    expect(result.bytes).toBe(s.bytes);
+    expectSinkTally(result, s);
     expect(s.bytes).toBeGreaterThan(20 * (100002 + 100));
     expect(s.bytes).toBeLessThan(20 * (100002 + 300));
   });
@@ -142,6 +158,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     const s = await settled(sink, 2);
     expect(s).toMatchObject({ messages: 100, recipients: 200, sessions: 2, quits: 2 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSinkTally(result, s);
   });
 
   it('a unix-domain socket, LMTP, a new connection per message', async () => {
@@ -154,6 +171,7 @@ describe('our smtp-source against our smtp-sink', { timeout: 10_000 }, () => {
     expect(s).toMatchObject({ messages: 30, recipients: 60, sessions: 30, quits: 30 });
     expect(s.commands).toMatchObject({ lhlo: 30 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSinkTally(result, s);
   });
 });
 
@@ -278,6 +296,9 @@ describe('our smtp-source against our smtp-sink\'s faults', { timeout: 10_000 },
       expect(diagnostics(logs)).toEqual(Array(f.withA.warnings).fill(`warning: ${f.message}`));
       const s = await settled(sink, 3);
       expect(s).toMatchObject({ sessions: 3, ...f.withA.sink });
+      // Rejected messages count on neither side; bytes of a message refused at its end of data
+      // were sent and received all the same.
+      expectSinkTally(result, s);
     });
 
     it(`${f.title}, without -A: the run ends at the first fault`, async () => {
@@ -289,6 +310,7 @@ describe('our smtp-source against our smtp-sink\'s faults', { timeout: 10_000 },
       expect(diagnostics(logs)).toEqual([]);
       const s = await settled(sink, 1);
       expect(s).toMatchObject({ sessions: 1, ...f.withoutA.sink });
+      expectSinkTally(result, s);
     });
   }
 
@@ -304,6 +326,7 @@ describe('our smtp-source against our smtp-sink\'s faults', { timeout: 10_000 },
     expect(result.elapsedMs).toBeLessThan(1900);
     const s = await settled(sink, 2);
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSinkTally(result, s);
   });
 
   it('delays data:1 without -A, -d -m 2: the delays add up on one connection', async () => {
@@ -313,6 +336,7 @@ describe('our smtp-source against our smtp-sink\'s faults', { timeout: 10_000 },
     expect(result.messages.accepted).toBe(2);
     expect(result.latency.data.min).toBeGreaterThanOrEqual(900);
     expect(result.elapsedMs).toBeGreaterThanOrEqual(1800);
+    expectSinkTally(result, await settled(sink, 1));
   });
 });
 
@@ -352,13 +376,14 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     expect(s).toMatchObject({ messages: 20, messagesAccepted: 20, recipients: 60, quits: 20 });
     expect(s.commands).toMatchObject({ ehlo: 20, helo: 0, mail: 20, rcpt: 60, data: 20, quit: 20 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
-    expect(result.bytes).toBe(s.bytes);
+    expectSinkTally(result, s);
 
     // The same run in lock-step: MAIL is a packet of its own, and so is QUIT.
     const lockstep = await r.proxy(portOf(sink));
-    await source(inet(lockstep), { recipients: 3, messages: 5 });
+    const second = await source(inet(lockstep), { recipients: 3, messages: 5 });
     expect(envelopes(lockstep)).toEqual(Array(5).fill('MAIL FROM:<sender@example.com>\r\n'));
     expect(chunks(lockstep).filter((c) => c === 'QUIT\r\n')).toHaveLength(5);
+    expectSinkTally([result, second.result], await settled(sink, 25));
   });
 
   it('with -d -s 4 -m 200 -r 2: counts match, one EHLO per connection, each envelope in one packet', async () => {
@@ -373,7 +398,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     expect(s).toMatchObject({ messages: 200, messagesAccepted: 200, recipients: 400, sessions: 4, quits: 4 });
     expect(s.commands).toMatchObject({ ehlo: 4, helo: 0, mail: 200, rcpt: 400, data: 200, quit: 4 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
-    expect(result.bytes).toBe(s.bytes);
+    expectSinkTally(result, s);
   });
 
   it('LMTP (-L -r 3 -d): LHLO, the envelope in one packet, and 3 end-of-data replies per message', async () => {
@@ -388,6 +413,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     expect(s).toMatchObject({ messages: 30, messagesAccepted: 30, recipients: 90, quits: 1 });
     expect(s.commands).toMatchObject({ lhlo: 1, ehlo: 0, mail: 30, rcpt: 90, data: 30 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
+    expectSinkTally(result, s);
   });
 
   it('a sink that does not offer PIPELINING gets EHLO and then lock-step', async () => {
@@ -398,6 +424,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     expect(envelopes(proxy)).toEqual(Array(5).fill('MAIL FROM:<sender@example.com>\r\n'));
     const s = await settled(sink, 1);
     expect(s.commands).toMatchObject({ ehlo: 1, helo: 0, mail: 5, rcpt: 10 });
+    expectSinkTally(result, s);
   });
 
   it('421 at a pipelined RCPT with -A: counted as the server closing, each message rejected', async () => {
@@ -410,6 +437,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     expect(diagnostics(logs)).toEqual(Array(3).fill('warning: recipient rejected: 421 4.0.0 Server closing connection'));
     const s = await settled(sink, 3);
     expect(s).toMatchObject({ faultDisconnects: 3, messages: 0 });
+    expectSinkTally(result, s);
   });
 
   it('421 at a pipelined RCPT without -A: the run ends with the fatal line', async () => {
@@ -417,6 +445,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     const { result } = await source(inet(sink), { pipelining: true, messages: 3, recipients: 2 });
     expect(result.fatal).toBe('recipient rejected: 421 4.0.0 Server closing connection');
     expect(result.messages).toEqual({ started: 1, sent: 0, accepted: 0, rejected: 1, failed: 0 });
+    expectSinkTally(result, await settled(sink, 1));
   });
 
   // With -d, the next envelope goes out right behind the "." (RFC 2920). When the server then
@@ -442,6 +471,9 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
       for (const e of entries.filter((x) => x.status === 'rejected')) {
         expect({ seq: e.seq, code: e.code, reply: e.reply }).toEqual({ seq: e.seq, code: 421, reply: '4.0.0 Server closing connection' });
       }
+      // Each 421 closes the connection: one session per rejected message, and bytes of the
+      // refused messages count on both sides.
+      expectSinkTally(result, await settled(sink, result.connections.opened));
     });
 
     it(`421 at the end of data with -d, no -A, ${mode}: one message refused, one counted rejected`, async () => {
@@ -456,6 +488,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
       expect(result.rejects).toEqual({ dot: { '421': 1 } });
       const rejected = readJournal(journal).filter((e) => e.status === 'rejected');
       expect(rejected.map((e) => ({ seq: e.seq, code: e.code }))).toEqual([{ seq: 1, code: 421 }]);
+      expectSinkTally(result, await settled(sink, 1));
     });
   }
 
@@ -466,6 +499,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
     expect(result.messages).toEqual({ started: 3, sent: 0, accepted: 0, rejected: 0, failed: 3 });
     expect(result.errors).toEqual({ ...NO_ERRORS, lostConnections: 3 });
     expect(diagnostics(logs)).toEqual(Array(3).fill('warning: lost connection while sending sender'));
+    expectSinkTally(result, await settled(sink, 3));
   });
 });
 
@@ -488,6 +522,7 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
     const s = await settled(sink, 2);
     expect(s.messages).toBe(result.messages.accepted);
     expect(s.quits).toBe(2);
+    expectSinkTally(result, s);
   });
 
   it('--journal: one JSON line per message, seq 1..m, accepted, no queue id from our sink\'s "Ok"', async () => {
@@ -511,6 +546,7 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
       expect(e.start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(e.end).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+    expectSinkTally(result, await settled(sink, 20));
   });
 
   it('--journal start and end come from one clock: end - start matches endMs - startMs, even if the wall clock steps', async () => {
@@ -524,13 +560,15 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
     const pending = startSource({ target: inet(sink), ...ADDR, messages: 20, reuseConnection: true, writeLog: () => undefined }, { journalPath: journal });
     // The run object (and its start time) exists now; the wall clock steps 5 ms ahead.
     const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 5);
+    let result: SourceResult;
     try {
       const { done } = await pending;
-      const result = await done;
+      result = await done;
       expect(result.messages.accepted).toBe(20);
     } finally {
       spy.mockRestore();
     }
+    expectSinkTally(result, await settled(sink, 1));
     const entries = readJournal(journal);
     expect(entries).toHaveLength(20);
     const off = entries
@@ -551,6 +589,7 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
     expect(entries.map((e) => e.seq).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     expect(entries.every((e) => e.status === 'accepted' && e.trackingId === `${result.options.runId as string}.${e.seq}`)).toBe(true);
     expect(readFileSync(journal, 'utf8').split('\n')).toHaveLength(11);
+    expectSinkTally(result, await settled(sink, 10));
   });
 
   it('LMTP -r 3 --journal: each entry has the 3 end-of-data replies', async () => {
@@ -570,6 +609,7 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
         { code: 250, reply: '2.2.0 Ok' },
       ]);
     }
+    expectSinkTally(result, await settled(sink, 1));
   });
 
   it('LMTP -r 3 -A --journal against a sink that rejects ".": entries say rejected, with the 3 replies', async () => {
@@ -584,5 +624,7 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
       expect(e).toMatchObject({ status: 'rejected', code: 500, reply: '5.3.0 Error: command failed' });
       expect(e.lmtp).toEqual(Array(3).fill({ code: 500, reply: '5.3.0 Error: command failed' }));
     }
+    // Refused at the end of data: no message accepted on either side, but its RCPTs and bytes were.
+    expectSinkTally(result, await settled(sink, 4));
   });
 });

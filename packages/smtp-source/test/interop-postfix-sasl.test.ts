@@ -9,9 +9,18 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dovecotAvailable, postfixAvailable, privateDir, startPrivateDovecotAuth, startPrivatePostfix, type PrivateDovecotAuth, type PrivatePostfix } from '@smtpstone/testbed';
-import type { SourceOptionsInput } from '../src/index.js';
-import { ourCli, runBounded } from './helpers.js';
+import {
+  dovecotAvailable,
+  postfixAvailable,
+  privateDir,
+  startPrivateDovecotAuth,
+  startPrivatePostfix,
+  type PrivateDovecotAuth,
+  type PrivatePostfix,
+} from '@smtpstone/testbed';
+import type { SourceOptionsInput, SourceResult } from '../src/index.js';
+import { postfixTally } from './postfix-tally.js';
+import { expectSameTally, ourCli, runBounded, sourceTally } from './helpers.js';
 import { makeCerts, type Certs } from './tls-helpers.js';
 
 const postfixOk = postfixAvailable();
@@ -84,6 +93,7 @@ describe.skipIf(!available)(`smtp-source AUTH against a real Postfix smtpd with 
   }
 
   it('--starttls --tls-ca --auth PLAIN --user u1 -m 3: 3 accepted, the maillog names PLAIN and u1 on every client= line', async () => {
+    const records = pf!.records().length;
     const before = saslLines('PLAIN', 'u1').length;
     const { result } = await runBounded(options({ messages: 3, sessions: 1, tls: tls(), auth: { mechanism: 'PLAIN', credentials: [{ user: 'u1', password: USERS.u1 }] } }), 20000);
     expect(result.fatal).toBeUndefined();
@@ -92,9 +102,11 @@ describe.skipIf(!available)(`smtp-source AUTH against a real Postfix smtpd with 
     expect(result.tls).toMatchObject({ handshakes: 3, failures: 0 });
     const lines = await waitForSasl('PLAIN', 'u1', before + 3);
     expect(lines.length - before).toBe(3);
+    expectSameTally(sourceTally(result), await postfixTally(pf!, records, 3, { proto: 'ESMTPSA' }));
   });
 
   it.each(['LOGIN', 'CRAM-MD5'] as const)('--auth %s --user u2 -m 2: accepted, the maillog names the method and u2', async (mechanism) => {
+    const records = pf!.records().length;
     const before = saslLines(mechanism, 'u2').length;
     const { result } = await runBounded(options({ messages: 2, sessions: 1, tls: tls(), auth: { mechanism, credentials: [{ user: 'u2', password: USERS.u2 }] } }), 20000);
     expect(result.fatal).toBeUndefined();
@@ -102,9 +114,11 @@ describe.skipIf(!available)(`smtp-source AUTH against a real Postfix smtpd with 
     expect(result.auth).toEqual({ mechanism, attempts: 2, succeeded: 2, failed: 0 });
     const lines = await waitForSasl(mechanism, 'u2', before + 2);
     expect(lines.length - before).toBe(2);
+    expectSameTally(sourceTally(result), await postfixTally(pf!, records, 2, { proto: 'ESMTPSA' }));
   });
 
   it('a wrong password with -A: 535 counted per session, nothing accepted, Postfix logs the failure', async () => {
+    const records = pf!.records().length;
     const failedBefore = pf!.log().split('\n').filter((l) => /SASL PLAIN authentication failed/.test(l)).length;
     const { result, logs } = await runBounded(
       options({ messages: 2, sessions: 1, allowReject: true, tls: tls(), auth: { mechanism: 'PLAIN', credentials: [{ user: 'u1', password: 'wrong-password' }] } }),
@@ -117,26 +131,30 @@ describe.skipIf(!available)(`smtp-source AUTH against a real Postfix smtpd with 
     expect(logs.match(/warning: authentication failed: 535 5\.7\.8 /g)).toHaveLength(2);
     expect(logs.includes('wrong-password')).toBe(false);
     await pf!.waitForLog('2 SASL PLAIN failures', () => pf!.log().split('\n').filter((l) => /SASL PLAIN authentication failed/.test(l)).length >= failedBefore + 2);
+    expectSameTally(sourceTally(result), await postfixTally(pf!, records, 0, { proto: 'ESMTPSA' }));
   });
 
   it('STARTTLS without --auth: Postfix refuses to relay (554), so the permit is what lets the other cases through', async () => {
+    const records = pf!.records().length;
     const { result } = await runBounded(options({ messages: 1, allowReject: true, tls: tls() }), 20000);
     expect(result.fatal).toBeUndefined();
     expect(result.messages.accepted).toBe(0);
     expect(result.rejects).toEqual({ rcpt: { '554': 1 } });
     await pf!.waitForLog('the relay refusal in the maillog', () => /NOQUEUE: reject: RCPT from [^:]+: 554 5\.7\.1 .*Relay access denied/.test(pf!.log()));
+    expectSameTally(sourceTally(result), await postfixTally(pf!, records, 0, { proto: 'ESMTPS' }));
   });
 
   it('--credentials with 2 users over -s 2 (CLI): both usernames on client= lines in the maillog', async () => {
     const file = join(tmp!, 'credentials');
     writeFileSync(file, `# two accounts\n${Object.entries(USERS).map(([u, p]) => `${u}:${p}`).join('\n')}\n`);
+    const records = pf!.records().length;
     const before = { u1: saslLines('PLAIN', 'u1').length, u2: saslLines('PLAIN', 'u2').length };
     const r = await ourCli(
       ['--starttls', '--tls-ca', certs!.caFile, '--tls-servername', NAME, '--auth', 'PLAIN', '--credentials', file, '-s', '2', '-m', '4', '-d', '--json', '-', '-M', 'client.example', '-f', 'sender@example.com', '-t', RCPT, `127.0.0.1:${pf!.port}`],
       20000,
     );
     expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(r.stdout);
+    const json = JSON.parse(r.stdout) as SourceResult;
     expect(json.messages.accepted).toBe(4);
     expect(json.auth).toEqual({ mechanism: 'PLAIN', attempts: 2, succeeded: 2, failed: 0 });
     await waitForSasl('PLAIN', 'u1', before.u1 + 1);
@@ -146,6 +164,7 @@ describe.skipIf(!available)(`smtp-source AUTH against a real Postfix smtpd with 
       expect(r.stdout.includes(p)).toBe(false);
       expect(r.stderr.includes(p)).toBe(false);
     }
+    expectSameTally(sourceTally(json), await postfixTally(pf!, records, 4, { proto: 'ESMTPSA' }));
   });
 
   it('without --starttls (smtpd_tls_auth_only): AUTH is not offered, one clear fatal line (CLI)', async () => {

@@ -8,14 +8,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, freePort, postfixAvailable, startPrivatePostfix, type PrivatePostfix } from '@smtpstone/testbed';
-import type { SourceOptionsInput } from '../src/index.js';
-import { ourCli, runBounded } from './helpers.js';
+import type { SourceOptionsInput, SourceResult } from '../src/index.js';
+import { postfixTally } from './postfix-tally.js';
+import { expectSameTally, ourCli, runBounded, sourceTally, type Tally } from './helpers.js';
 import { makeCerts, type Certs } from './tls-helpers.js';
 
 const available = postfixAvailable();
 const NAME = 'mx.example.test';
 
 const sbin = (name: string): string => (existsSync(`/usr/sbin/${name}`) ? `/usr/sbin/${name}` : name);
+
+/** The tally of several runs against one server. */
+function sumOf(...results: SourceResult[]): Tally {
+  return results.map(sourceTally).reduce((a, b) => ({ messages: a.messages + b.messages, recipients: a.recipients + b.recipients, bytes: a.bytes + b.bytes }));
+}
 
 /** Lines of the maillog that say a TLS session was set up, for the smtpd with this syslog name. */
 function tlsLines(pf: PrivatePostfix, syslogName: string): string[] {
@@ -88,6 +94,7 @@ describe.skipIf(!available)('smtp-source with TLS against a real Postfix smtpd',
   }
 
   it('STARTTLS with --tls-ca and --tls-servername: verified, EHLO again, every connection TLS in the maillog', async () => {
+    const records = pf.records().length;
     const before = tlsLines(pf, 'postfix/smtpd').length;
     const { result } = await runBounded(
       options(pf.port, { messages: 3, sessions: 1, pipelining: true, tls: { mode: 'starttls', ca: readFileSync(certs.caFile), servername: NAME } }),
@@ -101,9 +108,11 @@ describe.skipIf(!available)('smtp-source with TLS against a real Postfix smtpd',
     expect(result.options.tls).toMatchObject({ mode: 'starttls', required: true, servername: NAME, ca: true, insecure: false });
     await pf.waitForLog('3 TLS connections from the STARTTLS runs', () => tlsLines(pf, 'postfix/smtpd').length >= before + 3);
     expect(tlsLines(pf, 'postfix/smtpd').length - before).toBe(3);
+    expectSameTally(sourceTally(result), await postfixTally(pf, records, 3, { proto: 'ESMTPS' }));
   });
 
   it('implicit TLS (wrappermode) with -d: one handshake, several messages, TLS in the maillog', async () => {
+    const records = pf.records().length;
     const before = tlsLines(pf, 'postfix/smtps/smtpd').length;
     const { result } = await runBounded(
       options(smtpsPort, { messages: 4, reuseConnection: true, pipelining: true, tls: { mode: 'implicit', ca: readFileSync(certs.caFile), servername: NAME } }),
@@ -115,6 +124,7 @@ describe.skipIf(!available)('smtp-source with TLS against a real Postfix smtpd',
     expect(result.connections.opened).toBe(1);
     await pf.waitForLog('the implicit TLS connection', () => tlsLines(pf, 'postfix/smtps/smtpd').length >= before + 1);
     expect(tlsLines(pf, 'postfix/smtps/smtpd').length - before).toBe(1);
+    expectSameTally(sourceTally(result), await postfixTally(pf, records, 4, { proto: 'ESMTPS' }));
   });
 
   it('without --tls-ca or --tls-insecure the self-made certificate fails with one clear line (CLI)', async () => {
@@ -127,15 +137,19 @@ describe.skipIf(!available)('smtp-source with TLS against a real Postfix smtpd',
   });
 
   it('a name the certificate does not carry fails clearly; --tls-insecure passes', async () => {
+    const records = pf.records().length;
     const { result } = await runBounded(options(smtpsPort, { tls: { mode: 'implicit', ca: readFileSync(certs.caFile), servername: 'other.example.test' } }), 15000);
     expect(result.fatal).toMatch(/^TLS handshake failed: certificate name mismatch: .*other\.example\.test.*--tls-servername NAME/);
     expect(result.tls).toMatchObject({ handshakes: 0, failures: 1 });
     const insecure = await runBounded(options(smtpsPort, { messages: 2, tls: { mode: 'implicit', insecure: true } }), 15000);
     expect(insecure.result.fatal).toBeUndefined();
     expect(insecure.result.messages.accepted).toBe(2);
+    // Implicit TLS without --pipelining needs no EHLO: after HELO, Postfix's Received: says "with SMTP", TLS or not.
+    expectSameTally(sumOf(result, insecure.result), await postfixTally(pf, records, 2, { proto: 'SMTP' }));
   });
 
   it('--tls-session-reuse: later connections resume the first session; without it none does', async () => {
+    const records = pf.records().length;
     const tls = { mode: 'starttls' as const, ca: readFileSync(certs.caFile), servername: NAME };
     const reuse = await runBounded(options(pf.port, { messages: 4, sessions: 1, tls: { ...tls, sessionReuse: true } }), 15000);
     expect(reuse.result.fatal).toBeUndefined();
@@ -144,9 +158,11 @@ describe.skipIf(!available)('smtp-source with TLS against a real Postfix smtpd',
     expect(reuse.result.tls!.resumptionRate).toBe(Math.round((reuse.result.tls!.resumed / 4) * 1000) / 1000);
     const fresh = await runBounded(options(pf.port, { messages: 4, sessions: 1, tls }), 15000);
     expect(fresh.result.tls).toMatchObject({ handshakes: 4, resumed: 0, resumptionRate: 0 });
+    expectSameTally(sumOf(reuse.result, fresh.result), await postfixTally(pf, records, 8, { proto: 'ESMTPS' }));
   });
 
   it('a server limited to TLSv1.2: TLSv1.2 by default, a clear failure with --tls-min-version TLSv1.3', async () => {
+    const records = pf.records().length;
     const tls = { mode: 'starttls' as const, ca: readFileSync(certs.caFile), servername: NAME };
     const ok = await runBounded(options(pf.ports.tls12, { tls }), 15000);
     expect(ok.result.fatal).toBeUndefined();
@@ -154,5 +170,6 @@ describe.skipIf(!available)('smtp-source with TLS against a real Postfix smtpd',
     const min13 = await runBounded(options(pf.ports.tls12, { tls: { ...tls, minVersion: 'TLSv1.3' } }), 15000);
     expect(min13.result.fatal).toMatch(/^TLS handshake failed: no TLS version in common with the server: .* \(see --tls-min-version\)$/);
     expect(min13.result.tls).toMatchObject({ handshakes: 0, failures: 1 });
+    expectSameTally(sumOf(ok.result, min13.result), await postfixTally(pf, records, 1, { proto: 'ESMTPS' }));
   });
 });

@@ -19,6 +19,8 @@ import {
   type LoggedMessage,
   type PrivatePostfix,
 } from '@smtpstone/testbed';
+import { postfixTally } from './postfix-tally.js';
+import { expectSameTally, sourceTally, type Tally } from './helpers.js';
 
 const available = postfixAvailable();
 
@@ -72,6 +74,10 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
     return { result, journal, warnings };
   }
 
+  /** Postfix's side of the tally (postfix-tally.ts): SMTP after HELO, ESMTP after EHLO (pipelining). */
+  const tally = (before: number, expected: number, how: { ehlo?: boolean; oldMode?: boolean } = {}): Promise<Tally> =>
+    postfixTally(pf, before, expected, { proto: how.ehlo ? 'ESMTP' : 'SMTP', client: CLIENT, oldMode: how.oldMode });
+
   /**
    * Every journal line accepted with Postfix's "queued as" reply and a long queue id, the ids
    * distinct, and the maillog (within 15 s) showing for each id our Message-Id, the qmgr line
@@ -113,6 +119,7 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
   }
 
   it('-s 4 -m 50: every message queued; each journal queue id has our Message-Id and a discard delivery in the maillog', async () => {
+    const before = pf.records().length;
     const { result, journal, warnings } = await send({ sessions: 4, messages: 50 });
     expect(result.fatal).toBeUndefined();
     expect(warnings).toEqual([]);
@@ -123,9 +130,11 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
     expect(journal.every((e) => e.recipients.length === 1 && e.recipients[0] === RCPT)).toBe(true);
     expect(new Set(journal.map((e) => e.session))).toEqual(new Set([1, 2, 3, 4]));
     await expectQueuedAndDelivered(journal, 50);
+    expectSameTally(sourceTally(result), await tally(before, 50));
   });
 
   it('-r 3: three recipients per message, nrcpt=3 in the qmgr line, three discard deliveries', async () => {
+    const before = pf.records().length;
     const { result, journal } = await send({ sessions: 2, messages: 10, recipients: 3 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages.accepted).toBe(10);
@@ -133,9 +142,11 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
     for (const e of journal) expect(e.recipients).toEqual([`3${RCPT}`, `2${RCPT}`, RCPT]);
     const byId = await expectQueuedAndDelivered(journal, 10);
     for (const e of journal) expect(byId.get(e.queueId!)!.nrcpt).toBe(3);
+    expectSameTally(sourceTally(result), await tally(before, 10));
   });
 
   it('--pipelining: EHLO, then MAIL, RCPTs and DATA in one write; all queued and delivered', async () => {
+    const before = pf.records().length;
     const wire = await wireRecorder(pf.port);
     try {
       const { result, journal } = await send({ target: `127.0.0.1:${wire.port}`, sessions: 4, messages: 50, recipients: 2, pipelining: true });
@@ -150,6 +161,7 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
         expect(conn[0]).toBe(`EHLO ${CLIENT}\r\n`);
         expect(conn.filter((c) => batch.test(c))).toHaveLength(1);
       }
+      expectSameTally(sourceTally(result), await tally(before, 50, { ehlo: true }));
     } finally {
       await wire.close();
     }
@@ -175,9 +187,11 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
     const records = await pf.waitForLog('two disconnects', (rs) => reused(rs).length === 2);
     expect(reused(records).reduce((a, b) => a + b, 0)).toBe(20);
     expect(pf.log()).not.toContain('improper command pipelining');
+    expectSameTally(sourceTally(result), await tally(before, 20, { ehlo: true }));
   });
 
   it('--pipelining against an smtpd that does not offer PIPELINING: lock-step, one command per write', async () => {
+    const before = pf.records().length;
     const wire = await wireRecorder(pf.ports.nopipe);
     try {
       const { result, journal } = await send({ target: `127.0.0.1:${wire.port}`, sessions: 2, messages: 10, recipients: 2, pipelining: true });
@@ -190,6 +204,7 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
         expect(commands.map((c) => c.split(/[ :\r]/)[0])).toEqual(['EHLO', 'MAIL', 'RCPT', 'RCPT', 'DATA', 'QUIT']);
         for (const c of commands) expect(c.match(/\r\n/g)).toHaveLength(1);
       }
+      expectSameTally(sourceTally(result), await tally(before, 10, { ehlo: true }));
     } finally {
       await wire.close();
     }
@@ -214,6 +229,7 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
     }
     // No HELO: smtpd's command counts start at MAIL.
     await pf.waitForLog('6 sessions without HELO', (rs) => rs.slice(before).filter((r) => r.tag === 'postfix/smtpd' && /^disconnect from \S+ mail=1 rcpt=1 data=1 quit=1 commands=4$/.test(r.text)).length === 6);
+    expectSameTally(sourceTally(result), await tally(before, 6, { oldMode: true }));
   });
 
   it('a recipient Postfix rejects, with -A: counted as rcpt 554 per message, nothing queued, the run goes on', async () => {
@@ -238,10 +254,12 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
       expect(r.text).toMatch(/^reject: RCPT from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 <x@reject\.example>: Recipient address rejected: Access denied; from=<sender@example\.com> to=<x@reject\.example> proto=SMTP helo=<client\.example>$/);
     }
     expect(pf.records().slice(before).filter((r) => r.program === 'smtpd' && r.text.startsWith('client='))).toEqual([]);
+    expectSameTally(sourceTally(result), await tally(before, 0));
   });
 
   it('with -A the journal keeps the rejecting reply of a rejected message (code and text)', async () => {
-    const { journal } = await send({ sessions: 1, messages: 2, recipient: 'x@reject.example', allowReject: true });
+    const before = pf.records().length;
+    const { result, journal } = await send({ sessions: 1, messages: 2, recipient: 'x@reject.example', allowReject: true });
     expect(journal).toHaveLength(2);
     for (const e of journal) {
       expect(e.status).toBe('rejected');
@@ -249,9 +267,11 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
       expect(e.code).toBe(554);
       expect(e.reply).toBe('5.7.1 <x@reject.example>: Recipient address rejected: Access denied');
     }
+    expectSameTally(sourceTally(result), await tally(before, 0));
   });
 
   it('a recipient Postfix rejects, without -A: the run ends with the fatal "recipient rejected: 554 ..."', async () => {
+    const before = pf.records().length;
     const { result, journal, warnings } = await send({ sessions: 1, messages: 5, recipient: 'x@reject.example' });
     expect(result.fatal).toBe('recipient rejected: 554 5.7.1 <x@reject.example>: Recipient address rejected: Access denied');
     expect(result.messages.accepted).toBe(0);
@@ -260,6 +280,7 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
     expect(warnings).toEqual([]);
     expect(journal).toHaveLength(1);
     expect(journal[0]).toMatchObject({ status: 'rejected', code: 554, reply: '5.7.1 <x@reject.example>: Recipient address rejected: Access denied' });
+    expectSameTally(sourceTally(result), await tally(before, 0));
   });
 
   it('-A -r 2 with one of the two recipients rejected: the message is queued for the other (lock-step, pipelined, pipelined -d)', async () => {
@@ -269,6 +290,7 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
       [true, true],
     ]) {
       const m = 5;
+      const before = pf.records().length;
       const { result, journal } = await send({ sessions: 2, messages: m, recipients: 2, recipient: 'rcpt@partial.example', allowReject: true, pipelining, reuseConnection });
       expect(result.fatal).toBeUndefined();
       expect(result.rejects).toEqual({ rcpt: { '554': m } });
@@ -287,18 +309,21 @@ describe.skipIf(!available)('smtp-source against a real Postfix smtpd', () => {
         expect(lm.nrcpt).toBe(1);
         expect(lm.deliveries.map((d) => [d.to, d.status])).toEqual([['rcpt@partial.example', 'sent']]);
       }
+      expectSameTally(sourceTally(result), await tally(before, m, { ehlo: pipelining }));
     }
   });
 
   it('-A --pipelining with every recipient rejected: DATA refused by Postfix, no message sent, only the RCPT rejects counted', async () => {
     for (const reuseConnection of [false, true]) {
       const m = 4;
+      const before = pf.records().length;
       const { result, journal } = await send({ sessions: 2, messages: m, recipient: 'x@reject.example', allowReject: true, pipelining: true, reuseConnection });
       expect(result.fatal).toBeUndefined();
       expect(result.rejects).toEqual({ rcpt: { '554': m } });
       expect(result.messages).toEqual({ started: m, sent: 0, accepted: 0, rejected: m, failed: 0 });
       expect(result.connections.opened).toBe(reuseConnection ? 2 : m);
       expect(journal.map((e) => [e.status, e.code])).toEqual(Array(m).fill(['rejected', 554]));
+      expectSameTally(sourceTally(result), await tally(before, 0));
     }
     expect(pf.log()).not.toContain('improper command pipelining');
   });
