@@ -3,13 +3,14 @@
 // won't send (bad base64, "*", AUTH twice, AUTH in a transaction). Also the one-line
 // errors of every new TLS and AUTH flag.
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseUsers, type AuthMechanism } from '../src/index.js';
+import { parseUsers, type AuthMechanism, type SinkStats } from '../src/index.js';
 import { CLI, currentUser, peer, portOf, RawClient, run } from './helpers.js';
-import { resources, settled, type TestSink } from './interop-helpers.js';
+import { expectSameTally, resources, settled, sinkTally, type TestSink } from './interop-helpers.js';
+import { addTallies, nodemailerTally, swaksTally } from './tallies.js';
 
 const swaksBin = peer('swaks');
 const r = resources();
@@ -197,20 +198,26 @@ describe('nodemailer authenticates', () => {
 
   it('PLAIN, LOGIN and CRAM-MD5 with the right password; EAUTH with a wrong one', async () => {
     const sink = await withUsers({ requireAuth: true });
+    const infos = [];
     for (const authMethod of ALL) {
       const info = await send(sink, { user: 'alice', pass: 'secret' }, { authMethod });
+      infos.push(info);
       expect(info.response, authMethod).toBe('250 2.0.0 Ok');
     }
     await expect(send(sink, { user: 'alice', pass: 'wrong' })).rejects.toMatchObject({ code: 'EAUTH', responseCode: 535 });
     const s = await settled(sink, 4);
     expect(s).toMatchObject({ messages: 3, authSuccesses: 3, authFailures: 1 });
+    // The refused login sent no message: the sink has the three others and nothing more.
+    expectSameTally(nodemailerTally(infos), sinkTally(s));
   });
 
   it('over STARTTLS, as a client would in production', async () => {
     const sink = await withUsers({ tls: 'starttls', requireTls: true, requireAuth: true });
     const info = await send(sink, { user: 'bob', pass: 'pa:ss word' }, { ignoreTLS: false, requireTLS: true, tls: { rejectUnauthorized: false } });
     expect(info.response).toBe('250 2.0.0 Ok');
-    expect(await settled(sink, 1)).toMatchObject({ messages: 1, authSuccesses: 1, tlsHandshakes: 1 });
+    const s = await settled(sink, 1);
+    expect(s).toMatchObject({ messages: 1, authSuccesses: 1, tlsHandshakes: 1 });
+    expectSameTally(nodemailerTally([info]), sinkTally(s));
   });
 });
 
@@ -222,7 +229,8 @@ describe.skipIf(!swaksBin)('swaks authenticates against --users FILE (the CLI)',
     const dir = r.dir();
     const users = join(dir, 'users');
     writeFileSync(users, USERS);
-    const sink = await r.cli(['--users', users, '--auth-mechanisms', 'plain,login,cram-md5', '--require-auth']);
+    const json = join(dir, 'stats.json');
+    const sink = await r.cli(['--users', users, '--auth-mechanisms', 'plain,login,cram-md5', '--require-auth', '--json', json]);
     const ok = await swaks(sink.port, ['--auth', mechanism, '--auth-user', 'alice', '--auth-password', 'secret']);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toContain('<-  250-AUTH PLAIN LOGIN CRAM-MD5');
@@ -231,8 +239,15 @@ describe.skipIf(!swaksBin)('swaks authenticates against --users FILE (the CLI)',
     const bad = await swaks(sink.port, ['--auth', mechanism, '--auth-user', 'alice', '--auth-password', 'wrong']);
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toContain('535 5.7.8 Error: authentication failed');
+    // swaks gave up at AUTH: it sent no MAIL, so its side of the tally is empty.
+    expect(bad.stdout).not.toMatch(/^ [-~]> MAIL FROM:/m);
     const again = await swaks(sink.port, ['--auth', mechanism, '--auth-user', 'bob', '--auth-password', 'pa:ss word']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    // The sink's final counters (--json at exit) against what swaks's transcripts show.
+    expect(await sink.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    const final = JSON.parse(readFileSync(json, 'utf8')) as SinkStats;
+    expect(final).toMatchObject({ authSuccesses: 2, authFailures: 1 });
+    expectSameTally(addTallies(swaksTally(ok.stdout.split(/\r?\n/)), swaksTally(again.stdout.split(/\r?\n/))), sinkTally(final));
   });
 });
 

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peer, portOf, RawClient, tempDir, testSink } from './helpers.js';
-import { runOk } from './interop-helpers.js';
+import { expectSameTally, sinkTally, wireBytes } from './interop-helpers.js';
+import { nodemailerTally, pySmtplib } from './tallies.js';
 import { parseSinkArgs } from '../src/cli-options.js';
 import type { Sink, SinkOptionsInput } from '../src/index.js';
 
@@ -89,6 +90,8 @@ describe('BDAT', () => {
     const st = s.stats();
     expect(st).toMatchObject({ messages: 1, messagesAccepted: 1, bytes: 12, outOfOrder: 0, lostInData: 0 });
     expect(st.commands.bdat).toBe(2);
+    // What the test sent: one message to one recipient, BDAT content counted as it is.
+    expectSameTally({ messages: 1, recipients: 1, bytes: 'hello'.length + ' world\n'.length }, sinkTally(st));
   });
 
   it('data split over many writes, containing CRLF.CRLF and command-like lines, is taken by count', async () => {
@@ -106,6 +109,7 @@ describe('BDAT', () => {
     expect(r.slice(n).map((x) => `${x.code} ${x.text}`)).toEqual(['250 2.0.0 Ok']);
     expect((await c.command('NOOP')).code).toBe(250);
     expect(s.stats()).toMatchObject({ messages: 1, bytes: body.length, quits: 0 });
+    expectSameTally({ messages: 1, recipients: 1, bytes: Buffer.byteLength(body) }, sinkTally(s.stats()));
   });
 
   it('a BDAT header split across writes, several BDATs in one write, and BDAT 0 LAST', async () => {
@@ -125,6 +129,9 @@ describe('BDAT', () => {
       await exchange(c, 'MAIL FROM:<x@y>\r\nRCPT TO:<z@w>\r\nBDAT 4 last\r\n1234MAIL FROM:<x@y>\r\nRCPT TO:<z@w>\r\nDATA\r\nq\r\n.\r\n', 7),
     ).toEqual(['250 2.1.0 Ok', '250 2.1.5 Ok', '250 2.0.0 Ok', '250 2.1.0 Ok', '250 2.1.5 Ok', '354 End data with <CR><LF>.<CR><LF>', '250 2.0.0 Ok']);
     expect(s.stats()).toMatchObject({ messages: 3, messagesAccepted: 3, bytes: 6 + 4 + 3 });
+    // Chunks "abc", "de", "", "f", "" and "1234"; then "q" by DATA. One recipient per transaction.
+    const sent = ['abc', 'de', '', 'f', '', '1234'].reduce((n, c) => n + c.length, 0) + wireBytes('q\r\n');
+    expectSameTally({ messages: 3, recipients: 3, bytes: sent }, sinkTally(s.stats()));
   });
 
   it('without MAIL or RCPT: 503, and the chunk is read and dropped', async () => {
@@ -154,6 +161,9 @@ describe('BDAT', () => {
       '250 2.1.0 Ok', '250 2.1.0 Ok', '250 2.1.5 Ok', '354 End data with <CR><LF>.<CR><LF>', '250 2.0.0 Ok',
     ]);
     expect(s.stats()).toMatchObject({ messages: 1, outOfOrder: 1 });
+    // Two recipients accepted (one per transaction); the 2-byte chunk of the transaction RSET
+    // dropped was still received, and the DATA message "x".
+    expectSameTally({ messages: 1, recipients: 2, bytes: 'ab'.length + wireBytes('x\r\n') }, sinkTally(s.stats()));
   });
 
   it('joins the fault lists: -f bdat rejects each chunk and still reads it', async () => {
@@ -174,6 +184,7 @@ describe('BDAT with delays and hang-ups', () => {
     expect(await exchange(c, 'BDAT 6\r\nNOOP\r\nBDAT 0 LAST\r\nNOOP\r\n', 3)).toEqual(['250 2.0.0 Ok: 6 bytes', '250 2.0.0 Ok', '250 2.0.0 Ok']);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
     expect(s.stats()).toMatchObject({ messages: 1, bytes: 6 });
+    expectSameTally({ messages: 1, recipients: 1, bytes: 'NOOP\r\n'.length }, sinkTally(s.stats()));
   });
 
   it('a client that hangs up inside a chunk is counted as lost in data', async () => {
@@ -205,6 +216,8 @@ describe('dump files', () => {
       `250 2.0.0 Ok: ${half} bytes`, '250 2.0.0 Ok',
     ]);
     expect((await c.command('QUIT')).code).toBe(221);
+    // The DATA message dot-stuffed on the wire, the BDAT one as it is.
+    expectSameTally({ messages: 2, recipients: 2, bytes: wireBytes(content) + content.length }, sinkTally(s.stats()));
     const files = readdirSync(dir.path).sort();
     expect(files).toHaveLength(2);
     const mask = (t: string): string => t.replace(/ id [0-9a-f]{8};\n\t.*\n/, ' id ID;\n\tDATE\n');
@@ -230,6 +243,10 @@ describe('SIZE', () => {
     expect(await exchange(c, 'MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 10 LAST\r\n12345678\r\n', 3)).toEqual(['250 2.1.0 Ok', '250 2.1.5 Ok', '250 2.0.0 Ok']);
     expect(s.stats()).toMatchObject({ messages: 3, messagesAccepted: 1 });
     expect(s.stats().rejects['552']).toBe(3);
+    // One message accepted; three RCPTs accepted (the first MAIL was refused); every message
+    // byte sent counts, those of the two refused for their size too.
+    const sent = wireBytes('12345678901\r\n') + '123456'.length + '78901'.length + '12345678\r\n'.length;
+    expectSameTally({ messages: 1, recipients: 3, bytes: sent }, sinkTally(s.stats()));
   });
 });
 
@@ -246,23 +263,22 @@ describe('SMTPUTF8', () => {
       '250 2.1.0 Ok', '250 2.1.5 Ok', '354 End data with <CR><LF>.<CR><LF>', '250 2.0.0 Ok',
     ]);
     expect(s.stats()).toMatchObject({ messages: 1, smtputf8Messages: 1 });
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes('x\r\n') }, sinkTally(s.stats()));
   });
 
   it.skipIf(!python)('Python smtplib sends with mail_options=["SMTPUTF8"]', async () => {
     const s = await sinkWith({ smtputf8: true });
     const script = `
-import smtplib, sys, json
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), local_hostname='client.example', timeout=10)
 s.ehlo()
-out = {'utf8': s.has_extn('smtputf8')}
+out['utf8'] = s.has_extn('smtputf8')
 out['refused'] = s.sendmail('jürgen@exämple.de', ['δοκιμή@παράδειγμα.δοκιμή'], 'Subject: ü\\r\\n\\r\\nhallo\\r\\n'.encode('utf-8'), mail_options=['SMTPUTF8'])
-out['quit'] = list(s.quit())
-out['quit'][1] = out['quit'][1].decode()
-print(json.dumps(out))
+out['quit'] = s.quit()
 `;
-    const res = await runOk(python!, ['-c', script, String(portOf(s))]);
-    expect(JSON.parse(res.stdout)).toEqual({ utf8: true, refused: {}, quit: [221, 'Bye'] });
+    const { out, tally } = await pySmtplib(python!, script, [String(portOf(s))]);
+    expect(out).toEqual({ utf8: true, refused: {}, quit: [221, 'Bye'] });
     expect(s.stats()).toMatchObject({ messages: 1, messagesAccepted: 1, smtputf8Messages: 1 });
+    expectSameTally(tally, sinkTally(s.stats()));
   });
 
   it('nodemailer sends to a UTF-8 address when SMTPUTF8 is announced', async () => {
@@ -271,10 +287,11 @@ print(json.dumps(out))
     try {
       const info = await t.sendMail({ from: 'jürgen@exämple.de', to: 'δοκιμή@παράδειγμα.δοκιμή', subject: 'ü', text: 'hallo' });
       expect(info.rejected).toEqual([]);
+      expect(s.stats()).toMatchObject({ messages: 1, messagesAccepted: 1, smtputf8Messages: 1 });
+      expectSameTally(nodemailerTally([info]), sinkTally(s.stats()));
     } finally {
       t.close();
     }
-    expect(s.stats()).toMatchObject({ messages: 1, messagesAccepted: 1, smtputf8Messages: 1 });
   });
 });
 

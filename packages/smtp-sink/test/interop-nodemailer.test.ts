@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portOf } from './helpers.js';
-import { expectSameTally, NO_PROBLEMS, problems, resources, settled, sinkTally, type Tally, type TestSink } from './interop-helpers.js';
+import { expectSameTally, NO_PROBLEMS, problems, resources, settled, sinkTally, type TestSink } from './interop-helpers.js';
+import { nodemailerTally } from './tallies.js';
 
 const r = resources();
 
@@ -36,24 +37,6 @@ function firstDifference(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
-}
-
-/**
- * nodemailer's side of the tally, from its send results: a message counts when its end of data
- * got a 2xx, its recipients are info.accepted. info.messageSize is what nodemailer's data stream
- * wrote after the 354 (dot-stuffed, CR LF), the ".\r\n" terminator included, which the tally
- * does not count.
- */
-function nodemailerTally(infos: { accepted: unknown[]; response: string }[]): Tally {
-  const t: Tally = { messages: 0, recipients: 0, bytes: 0 };
-  for (const info of infos) {
-    const size = (info as { messageSize?: unknown }).messageSize;
-    expect(typeof size).toBe('number');
-    if (/^2/.test(info.response)) t.messages++;
-    t.recipients += info.accepted.length;
-    t.bytes += (size as number) - '.\r\n'.length;
-  }
-  return t;
 }
 
 const message = (i: number, to: string | string[] = 'rcpt@example.com') => ({

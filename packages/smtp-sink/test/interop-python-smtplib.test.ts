@@ -6,48 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SinkStats } from '../src/index.js';
 import { peer, portOf } from './helpers.js';
-import { expectSameTally, NO_PROBLEMS, problems, resources, runOk, settled, sinkTally, socketIn, type Tally } from './interop-helpers.js';
+import { expectSameTally, NO_PROBLEMS, problems, resources, settled, sinkTally, socketIn } from './interop-helpers.js';
+import { pySmtplib } from './tallies.js';
 
 const python = peer('python3');
 const r = resources();
 
-/**
- * Shared prelude: JSON output of smtplib's (code, bytes) tuples and dicts, and smtplib's side of
- * the tally: recipients its rcpt() saw accepted, messages whose end of data its data() saw get
- * a 2xx, and the bytes data() put on the wire after the 354 (its last send(): the message after
- * smtplib's own CR LF fixing and dot-stuffing, less the ".\r\n" terminator).
- */
-const PRELUDE = `
-import json, smtplib, sys
-def plain(v):
-    if isinstance(v, bytes): return v.decode('utf-8', 'replace')
-    if isinstance(v, (tuple, list)): return [plain(x) for x in v]
-    if isinstance(v, dict): return {plain(k): plain(x) for k, x in v.items()}
-    return v
-out = {}
-tally = {'messages': 0, 'recipients': 0, 'bytes': 0}
-_send, _rcpt, _data = smtplib.SMTP.send, smtplib.SMTP.rcpt, smtplib.SMTP.data
-def send(self, s):
-    self.last_sent = s
-    return _send(self, s)
-def rcpt(self, *a, **k):
-    code, resp = _rcpt(self, *a, **k)
-    if code in (250, 251): tally['recipients'] += 1
-    return code, resp
-def data(self, msg):
-    code, resp = _data(self, msg)
-    assert self.last_sent.endswith(b'\\r\\n.\\r\\n')
-    tally['bytes'] += len(self.last_sent) - len(b'.\\r\\n')
-    if 200 <= code < 300: tally['messages'] += 1
-    return code, resp
-smtplib.SMTP.send, smtplib.SMTP.rcpt, smtplib.SMTP.data = send, rcpt, data
-`;
-
-/** Runs a script after PRELUDE: what it put in `out`, and smtplib's tally. */
-async function py(script: string, args: string[]): Promise<{ out: Record<string, unknown>; tally: Tally }> {
-  const res = await runOk(python!, ['-c', PRELUDE + script + "\nprint(json.dumps({'out': plain(out), 'tally': tally}))\n", ...args]);
-  return JSON.parse(res.stdout) as { out: Record<string, unknown>; tally: Tally };
-}
+/** Runs a script after the tally prelude (tallies.ts): what it put in `out`, and smtplib's tally. */
+const py = (script: string, args: string[]) => pySmtplib(python!, script, args);
 
 const EHLO_TEXT = 'smtp-sink\nPIPELINING\n8BITMIME\nAUTH PLAIN LOGIN\nXCLIENT NAME HELO\nXFORWARD NAME ADDR PROTO HELO\nENHANCEDSTATUSCODES\nDSN\n';
 

@@ -2,11 +2,9 @@
 // and lock-step: it dies on any unexpected reply, and in LMTP mode it reads exactly one reply
 // per RCPT after the dot, so a run that exits 0 with matching counts on both sides means the
 // sink spoke the protocol the way the C sink does.
-import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SinkStats } from '../src/index.js';
 import { peer, portOf, run, type Run } from './helpers.js';
 import {
@@ -22,6 +20,7 @@ import {
   waitFor,
   type Tally,
 } from './interop-helpers.js';
+import { countingProxy } from './tallies.js';
 
 const smtpSource = peer('smtp-source');
 const r = resources();
@@ -38,95 +37,6 @@ function generatedBody(n: number): string[] {
   for (let i = 80; i < n; i += 80) lines.push('0123456789'[(i / 80) % 10] + 'X'.repeat(77));
   lines.push('X'.repeat(n - 80 * lines.length));
   return lines;
-}
-
-/**
- * Counts, on one client-to-server stream, the message bytes as on the wire: everything after a
- * "DATA" command line up to and including the CR LF before the "." line that ends the data.
- * smtp-source is lock-step and sends no message before the 354, so what follows its DATA is
- * what follows the 354.
- */
-function dataByteCounter(): { feed(chunk: Buffer): void; bytes(): number } {
-  const CR = 0x0d;
-  const LF = 0x0a;
-  const DOT = 0x2e;
-  let total = 0;
-  let command: number[] = [];
-  let inData = false;
-  let count = 0;
-  // In data: 0 inside a line, 1 after a CR, 2 at the start of a line, 3 after a line's
-  // leading ".", 4 after that "." and a CR.
-  let state = 0;
-  const feedByte = (b: number) => {
-    if (!inData) {
-      if (b !== LF) {
-        if (command.length < 64) command.push(b);
-        return;
-      }
-      const line = Buffer.from(command).toString('latin1').replace(/\r$/, '').toUpperCase();
-      command = [];
-      if (line === 'DATA') [inData, count, state] = [true, 0, 2];
-      return;
-    }
-    count++;
-    if (state === 4 && b === LF) {
-      total += count - '.\r\n'.length;
-      inData = false;
-      return;
-    }
-    if (state === 2 && b === DOT) state = 3;
-    else if (state === 3 && b === CR) state = 4;
-    else if (b === CR) state = 1;
-    else state = state === 1 && b === LF ? 2 : 0;
-  };
-  return {
-    feed: (chunk) => {
-      for (const b of chunk) feedByte(b);
-    },
-    bytes: () => total,
-  };
-}
-
-/**
- * A proxy in front of the sink at `target` (smtp-source syntax: "127.0.0.1:port" or
- * "unix:path"), listening on 127.0.0.1:0 or, for a unix target, on `unix:<dir>/p.sock`, that
- * counts the message bytes each client sends. Closed when the test ends.
- */
-async function countingProxy(target: string): Promise<{ target: string; bytes(): number }> {
-  const sinkPath = target.startsWith('unix:') ? target.slice('unix:'.length) : undefined;
-  const upstreamAt = sinkPath !== undefined ? { path: sinkPath } : { host: '127.0.0.1', port: Number(target.split(':')[1]) };
-  const counters: ReturnType<typeof dataByteCounter>[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const counter = dataByteCounter();
-    counters.push(counter);
-    const upstream = connect(upstreamAt);
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      sockets.add(a);
-      a.on('error', () => undefined);
-      a.on('close', (hadError) => {
-        sockets.delete(a);
-        if (hadError) b.destroy();
-        else b.end();
-      });
-      a.pipe(b);
-    }
-    client.on('data', (d: Buffer) => counter.feed(d));
-  });
-  const path = sinkPath !== undefined ? join(sinkPath, '..', 'p.sock') : undefined;
-  server.listen(path ?? { host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  onTestFinished(async () => {
-    for (const sock of sockets) sock.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return {
-    target: path !== undefined ? `unix:${path}` : `127.0.0.1:${(server.address() as { port: number }).port}`,
-    bytes: () => counters.reduce((n, c) => n + c.bytes(), 0),
-  };
 }
 
 /**

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ANNOUNCE } from '../src/options.js';
 import { peer, portOf } from './helpers.js';
-import { expectSameTally, NO_PROBLEMS, problems, resources, runOk, settled, sinkTally, socketIn, type Tally, type TestSink } from './interop-helpers.js';
+import { expectSameTally, NO_PROBLEMS, problems, resources, runOk, settled, sinkTally, socketIn, type TestSink } from './interop-helpers.js';
+import { swaksTally } from './tallies.js';
 
 const swaksBin = peer('swaks');
 const r = resources();
@@ -43,30 +44,6 @@ function afterDot(lines: string[]): string[] {
   expect(dot).toBeGreaterThan(0);
   expect(quit).toBeGreaterThan(dot);
   return lines.slice(dot + 1, quit);
-}
-
-/**
- * swaks's side of the tally, from its transcript of one transaction: the replies after MAIL
- * come in command order (pipelined or not), the first for MAIL and then one per RCPT; the
- * message counts when a 2xx follows its "." (LMTP: any of the per-recipient replies); the bytes
- * are the " -> " lines swaks sent between the 354 and the ".", each with its CR LF.
- */
-function swaksTally(lines: string[]): Tally {
-  const mail = lines.findIndex((l) => l.startsWith(' -> MAIL FROM:'));
-  const start = lines.indexOf('<-  354 End data with <CR><LF>.<CR><LF>');
-  expect(mail).toBeGreaterThan(0);
-  expect(start).toBeGreaterThan(mail);
-  const envelope = lines.slice(mail, start);
-  const rcpts = envelope.filter((l) => l.startsWith(' -> RCPT TO:')).length;
-  const rcptReplies = envelope.filter((l) => /^<- {2}\d{3} /.test(l)).slice(1, 1 + rcpts);
-  expect(rcptReplies).toHaveLength(rcpts);
-  const data = lines.slice(start + 1, lines.indexOf(' -> .'));
-  expect(data.every((l) => l.startsWith(' -> '))).toBe(true);
-  return {
-    messages: afterDot(lines).some((l) => /^<- {2}2\d\d /.test(l)) ? 1 : 0,
-    recipients: rcptReplies.filter((l) => /^<- {2}2/.test(l)).length,
-    bytes: data.reduce((n, l) => n + Buffer.byteLength(l.slice(' -> '.length)) + '\r\n'.length, 0),
-  };
 }
 
 describe.skipIf(!swaksBin)('swaks drives the sink', () => {

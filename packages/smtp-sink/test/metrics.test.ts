@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FatalError } from '@smtpstone/core';
 import { parseMetricsListen, serveSinkMetrics, type MetricsServer, type SinkStats } from '../src/index.js';
 import { CLI, currentUser, peer, portOf, RawClient, run } from './helpers.js';
-import { resources, waitFor, type TestSink } from './interop-helpers.js';
+import { expectSameTally, resources, sinkTally, waitFor, wireBytes, type TestSink } from './interop-helpers.js';
+import { countingProxy } from './tallies.js';
 
 const r = resources();
 /** Metrics servers to close after each test (before resources() closes their sinks). */
@@ -151,8 +152,10 @@ async function withMetrics(options: Parameters<typeof r.sink>[0] = {}): Promise<
   return { sink, metrics };
 }
 
+const HELLO = 'Subject: hi\r\n\r\nhello\r\n';
+
 /** One message through a raw client: EHLO, MAIL, two RCPT, DATA, body, "." (no QUIT). */
-async function sendMessage(c: RawClient, body = 'Subject: hi\r\n\r\nhello\r\n'): Promise<void> {
+async function sendMessage(c: RawClient, body = HELLO): Promise<void> {
   await c.until(1);
   expect((await c.command('EHLO client.example')).code).toBe(250);
   expect((await c.command('MAIL FROM:<a@example.com>')).code).toBe(250);
@@ -193,6 +196,9 @@ describe('sink metrics through the API', { timeout: 15_000 }, () => {
     expectScrapeShows(after.scrape, s2);
     expect(after.scrape.value('smtpsink_message_bytes_total')).toBe(s2.bytes);
     expect(s2.bytes).toBeGreaterThan(1000);
+    // What the test sent: three messages to two recipients each (the late RCPT was refused).
+    const sent = { messages: 3, recipients: 6, bytes: wireBytes(HELLO) + wireBytes('x'.repeat(1000) + '\r\n') + wireBytes(HELLO) };
+    expectSameTally(sent, sinkTally(s2));
   });
 
   it('clients held beyond -m show as waiting, and the peak stays once they are served', async () => {
@@ -234,6 +240,7 @@ describe('sink metrics through the API', { timeout: 15_000 }, () => {
     expect(m.value('process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(m.value('process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(m.value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expectSameTally({ messages: 1, recipients: 2, bytes: wireBytes(HELLO) }, sinkTally(sink.stats()));
     c.close();
   });
 
@@ -326,7 +333,9 @@ describe('smtp-sink --metrics-port', { timeout: 20_000 }, () => {
     await waitFor('the metrics address', () => /metrics at http:\/\/\S+\n/.test(sink.stderr()), 5000, () => sink.stderr());
     const url = /metrics at (http:\/\/\S+)\n/.exec(sink.stderr())![1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-    const src = await run(smtpSource!, ['-s', '3', '-m', '12', '-r', '2', '-l', '500', `127.0.0.1:${sink.port}`], { timeoutMs: 10_000 });
+    // Through a proxy that counts the message bytes smtp-source sends (tallies.ts).
+    const proxy = await countingProxy(`127.0.0.1:${sink.port}`);
+    const src = await run(smtpSource!, ['-s', '3', '-m', '12', '-r', '2', '-l', '500', proxy.target], { timeoutMs: 10_000 });
     expect(src.code).toBe(0);
     let m: Scrape;
     const deadline = Date.now() + 5000;
@@ -340,6 +349,8 @@ describe('smtp-sink --metrics-port', { timeout: 20_000 }, () => {
     expect(await sink.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     const final = JSON.parse(sink.stdout()) as SinkStats;
     expectScrapeShows(m, final);
+    // smtp-source exits 0 only when every message and recipient was accepted: -m 12, -r 2 each.
+    expectSameTally({ messages: 12, recipients: 24, bytes: proxy.bytes() }, sinkTally(final));
     // The metrics listener went with the sink.
     await expect(fetch(url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   });

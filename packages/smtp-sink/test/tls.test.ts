@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, currentUser, peer, portOf, run } from './helpers.js';
-import { resources, settled, waitFor, type TestSink } from './interop-helpers.js';
+import { expectSameTally, resources, settled, sinkTally, waitFor, wireBytes, type TestSink } from './interop-helpers.js';
+import { nodemailerTally, swaksTally } from './tallies.js';
 import { makeTestCerts, type TestCerts } from '@smtpstone/testbed';
 import { SClient, SmtpConn } from './tls-helpers.js';
 
@@ -72,7 +73,8 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
     at = await c.expectLine(/^250 2\.1\.5 Ok$/, at);
     c.send('DATA\r\n');
     at = await c.expectLine(/^354 /, at);
-    c.send('Subject: hi\r\n\r\nhello over TLS\r\n.\r\n');
+    const body = 'Subject: hi\r\n\r\nhello over TLS\r\n';
+    c.send(body + '.\r\n');
     at = await c.expectLine(/^250 2\.0\.0 Ok$/, at);
     c.send('QUIT\r\n');
     await c.expectLine(/^221 Bye$/, at);
@@ -83,6 +85,8 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
     expect(Object.values(s.tlsProtocols)).toEqual([1]);
     expect(Object.keys(s.tlsProtocols)[0]).toMatch(/^TLSv1\.[23]$/);
     expect(Object.values(s.tlsCiphers)).toEqual([1]);
+    // What we had s_client send: one message to one recipient, each got its 250.
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes(body) }, sinkTally(s));
   });
 
   it('EHLO announces STARTTLS before AUTH; 220 2.0.0 Ready to start TLS; after the handshake the session starts over', async () => {
@@ -230,6 +234,9 @@ describe.skipIf(!openssl)('STARTTLS (--starttls)', () => {
     await expect(transport(sink, { secure: false, requireTLS: true }).sendMail(message)).rejects.toThrow();
     const s = await settled(signed, 1);
     expect(s).toMatchObject({ messages: 1, tlsHandshakes: 1 });
+    expectSameTally(nodemailerTally([info2]), sinkTally(s));
+    // The refused verification sent nothing: the self-signed sink has the first message only.
+    expectSameTally(nodemailerTally([info]), sinkTally(await settled(sink, 2)));
   });
 });
 
@@ -244,13 +251,15 @@ describe.skipIf(!openssl)('implicit TLS (--tls)', () => {
     expect(c.out).not.toContain('STARTTLS');
     c.send('MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n');
     at = await c.expectLine(/^354 /, at);
-    c.send('hello\r\n.\r\nQUIT\r\n');
+    const body = 'hello\r\n';
+    c.send(body + '.\r\nQUIT\r\n');
     at = await c.expectLine(/^250 2\.0\.0 Ok$/, at);
     await c.expectLine(/^221 Bye$/, at);
     expect(await c.exit()).toBe(0);
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, tlsHandshakes: 1, tlsFailures: 0 });
     expect(s.commands.starttls).toBe(0);
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes(body) }, sinkTally(s));
   });
 
   it('STARTTLS under implicit TLS is 503', async () => {
@@ -268,8 +277,12 @@ describe.skipIf(!openssl)('implicit TLS (--tls)', () => {
     const signed = await r.sink({ tls: 'implicit', tlsCert: certs.certPem, tlsKey: certs.keyPem });
     const info2 = await transport(signed, { secure: true, tls: { ca: certs.caPem } }).sendMail(message);
     expect(info2.response).toBe('250 2.0.0 Ok');
-    expect((await settled(sink, 1)).tlsHandshakes).toBe(1);
-    expect((await settled(signed, 1)).tlsHandshakes).toBe(1);
+    const s = await settled(sink, 1);
+    const s2 = await settled(signed, 1);
+    expect(s.tlsHandshakes).toBe(1);
+    expect(s2.tlsHandshakes).toBe(1);
+    expectSameTally(nodemailerTally([info]), sinkTally(s));
+    expectSameTally(nodemailerTally([info2]), sinkTally(s2));
   });
 
   it('a plaintext client is counted as a failed handshake and closed; the sink goes on', async () => {
@@ -306,7 +319,9 @@ describe.skipIf(!openssl || !swaksBin)('swaks over TLS', () => {
     expect(out.stdout).toContain('<-  220 2.0.0 Ready to start TLS');
     expect(out.stdout).toMatch(/=== TLS started with cipher/);
     expect(out.stdout).toContain('<~  250 2.0.0 Ok');
-    expect(await settled(sink, 1)).toMatchObject({ messages: 1, tlsHandshakes: 1 });
+    const s = await settled(sink, 1);
+    expect(s).toMatchObject({ messages: 1, tlsHandshakes: 1 });
+    expectSameTally(swaksTally(out.stdout.split(/\r?\n/)), sinkTally(s));
   });
 
   it('--tlsc (implicit TLS) against --tls', async () => {
@@ -315,7 +330,9 @@ describe.skipIf(!openssl || !swaksBin)('swaks over TLS', () => {
     expect(out.code, out.stdout + out.stderr).toBe(0);
     expect(out.stdout).toContain('<~  220 smtp-sink ESMTP');
     expect(out.stdout).toContain('<~  250 2.0.0 Ok');
-    expect(await settled(sink, 1)).toMatchObject({ messages: 1, tlsHandshakes: 1 });
+    const s = await settled(sink, 1);
+    expect(s).toMatchObject({ messages: 1, tlsHandshakes: 1 });
+    expectSameTally(swaksTally(out.stdout.split(/\r?\n/)), sinkTally(s));
   });
 });
 
