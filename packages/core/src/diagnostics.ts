@@ -1,5 +1,6 @@
 // Diagnostics in Postfix's msg(3) shape, "<argv0>: warning: text", so scripts written for
 // the C tools keep matching. Control characters in the text are shown as '?'.
+import { readFileSync } from 'node:fs';
 import { printableString } from './printable.js';
 
 export type Level = 'info' | 'warning' | 'error' | 'fatal';
@@ -35,16 +36,33 @@ export class FatalError extends Error {
 
 /** A system error as the C tools word it (strerror), for their "bind ...: Address already in use" lines. */
 export function strerror(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return 'Address already in use';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EADDRNOTAVAIL':
-      return 'Cannot assign requested address';
-    case 'ENOENT':
-      return 'No such file or directory';
-    default:
-      return err.message;
+  return (err.code !== undefined ? STRERROR[err.code] : undefined) ?? err.message;
+}
+
+const STRERROR: Record<string, string> = {
+  EADDRINUSE: 'Address already in use',
+  EACCES: 'Permission denied',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  ENOENT: 'No such file or directory',
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EPIPE: 'Broken pipe',
+  EMFILE: 'Too many open files',
+  ENFILE: 'Too many open files in system',
+};
+
+/**
+ * The soft limit on open file descriptors (ulimit -n), from /proc; undefined where /proc does
+ * not say or there is no limit.
+ */
+export function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
   }
 }

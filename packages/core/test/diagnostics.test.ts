@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Diagnostics, FatalError, strerror } from '../src/diagnostics.js';
+import { execFileSync } from 'node:child_process';
+import { Diagnostics, FatalError, openFileLimit, strerror } from '../src/diagnostics.js';
 
 describe('Diagnostics', () => {
   it('formats lines the way Postfix msg(3) does', () => {
@@ -47,6 +48,17 @@ describe('strerror', () => {
     expect(strerror(err('EACCES'))).toBe('Permission denied');
     expect(strerror(err('EADDRNOTAVAIL'))).toBe('Cannot assign requested address');
     expect(strerror(err('ENOENT'))).toBe('No such file or directory');
+    expect(strerror(err('ECONNREFUSED'))).toBe('Connection refused');
+    expect(strerror(err('EMFILE'))).toBe('Too many open files');
     expect(strerror(err('EWHATEVER', 'something odd'))).toBe('something odd');
+    expect(strerror(new Error('no code'))).toBe('no code');
+  });
+});
+
+describe('openFileLimit', () => {
+  it('reads the soft ulimit -n: the one a child started under `ulimit -n 77` sees', () => {
+    const out = execFileSync('bash', ['-c', `ulimit -n 77; exec "$0" --input-type=module -e "$1"`, process.execPath, `import { openFileLimit } from ${JSON.stringify(new URL('../dist/diagnostics.js', import.meta.url).href)}; console.log(openFileLimit())`], { encoding: 'utf8' });
+    expect(out.trim()).toBe('77');
+    expect(openFileLimit()).toBeGreaterThan(77);
   });
 });

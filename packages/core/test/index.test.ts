@@ -19,7 +19,7 @@ describe('the package entry point', () => {
       // strftime
       'strftime', 'mailDate', 'zoneAbbreviation', 'zoneOffset', 'SecondCache',
       // diagnostics
-      'Diagnostics', 'FatalError', 'strerror',
+      'Diagnostics', 'FatalError', 'strerror', 'openFileLimit',
       // rate
       'perSecond', 'parseDuration',
       // output

@@ -11,10 +11,10 @@
 // server's maxConnections is set just under what the limit leaves, and Node closes the excess
 // itself and says so ('drop'), which is counted (overFdLimit) and warned about.
 import { EventEmitter } from 'node:events';
-import { chmodSync, lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { Diagnostics, FatalError, parseListenEndpoint, strerror, type Endpoint } from '@smtpstone/core';
+import { Diagnostics, FatalError, openFileLimit, parseListenEndpoint, strerror, type Endpoint } from '@smtpstone/core';
 import { buildContext, type SinkContext } from './context.js';
 import { resolveSinkOptions, type SinkOptions, type SinkOptionsInput } from './options.js';
 import { SinkSession } from './session.js';
@@ -255,12 +255,10 @@ const SPARE_DESCRIPTORS = 32;
  * Undefined where /proc does not tell.
  */
 function connectionCap(o: SinkOptions): { limit: number; connections: number } | undefined {
-  let limit: number;
+  const limit = openFileLimit();
+  if (limit === undefined) return undefined;
   let open: number;
   try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
-    if (m === null || m[1] === 'unlimited') return undefined;
-    limit = Number(m[1]);
     open = readdirSync('/proc/self/fd').length;
   } catch {
     return undefined;

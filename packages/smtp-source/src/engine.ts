@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { Diagnostics, FatalError, formatEndpoint, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
+import { Diagnostics, FatalError, formatEndpoint, openFileLimit, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
 import { makeSystemRecord, Sampler, type SystemRecord } from '@smtpstone/sampler';
 import { SourceCounters, TlsCounters, type ExtensionRecord, type SourceResult } from './counters.js';
 import { GeneratorMonitor, type GeneratorRecord } from './generator.js';
@@ -18,6 +18,11 @@ import { EARLY_START_MS, NOT_YET, OpenModel } from './open-model.js';
 import { resolveSourceOptions, type SourceOptions, type SourceOptionsInput } from './options.js';
 import { checkStages, type RateStage } from './schedule.js';
 import { SourceSession } from './session.js';
+
+/** How long a fatal stop waits for the replies to ends of data already sent. */
+const HALT_GRACE_MS = 2000;
+/** Descriptors a run needs besides its sessions (Node itself, the journal, the sampler, metrics). */
+const SPARE_DESCRIPTORS = 24;
 
 
 export interface RunHooks {
@@ -195,9 +200,17 @@ export class SourceRun extends EventEmitter {
     }
   }
 
+  /** ulimit -n, read at the start (past it, not even /proc can be read). */
+  fdLimit: number | undefined;
+
   start(): void {
     this.generatorMonitor = new GeneratorMonitor();
     this.originMs = performance.now();
+    // A session is a descriptor; Node, the journal and the sampler need some of their own.
+    this.fdLimit = openFileLimit();
+    if (this.fdLimit !== undefined && this.options.sessions + SPARE_DESCRIPTORS > this.fdLimit) {
+      this.log.warning(`-s ${this.options.sessions} sessions, but ulimit -n is ${this.fdLimit}: connects past the limit fail (raise ulimit -n)`);
+    }
     // Reply timeouts: one sweep for all sessions (see SourceSession.checkTimeout).
     const step = Math.min(1000, Math.max(50, (this.options.timeoutSeconds * 1000) / 10));
     this.sweep = setInterval(() => {
@@ -474,9 +487,11 @@ export class SourceRun extends EventEmitter {
   }
 
   /** The run cannot go on: print as the original does, stop, report what happened. */
-  fatal(message: string): void {
+  fatal(message: string, from?: SourceSession): void {
     if (this.fatalMessage !== undefined) return;
     this.fatalMessage = message;
+    // The session that failed ends now, whatever it was waiting for.
+    from?.stop();
     this.halt();
   }
 
@@ -493,11 +508,17 @@ export class SourceRun extends EventEmitter {
     this.parkedIdle.length = 0;
     for (const s of this.connectQueue.splice(0)) s.stop();
     for (const s of [...this.sessions]) if (s.idle) s.stop();
-    const t = setTimeout(() => this.halt(), graceMs);
+    const t = setTimeout(() => this.halt(false), graceMs);
     t.unref();
   }
 
-  private halt(): void {
+  /**
+   * Stops the run. A message whose end of data is already out may have been accepted: with
+   * `waitForEndOfData` its session gets a moment (HALT_GRACE_MS, at most the reply timeout) for
+   * that reply, so that what the server holds is what the result says. The original exits at
+   * once and leaves such messages unknown.
+   */
+  private halt(waitForEndOfData = true): void {
     this.stopping = true;
     this.open?.stopStarts(performance.now() - this.originMs);
     for (const t of this.timers) clearTimeout(t);
@@ -506,8 +527,16 @@ export class SourceRun extends EventEmitter {
     this.parkedConnected.length = 0;
     this.parkedIdle.length = 0;
     this.connectQueue.length = 0;
-    for (const s of [...this.sessions]) s.stop();
-    this.finish();
+    for (const s of [...this.sessions]) if (!waitForEndOfData || !s.awaitingEndOfData) s.stop();
+    if (this.sessions.size === 0) {
+      this.finish();
+      return;
+    }
+    const t = setTimeout(() => {
+      for (const s of [...this.sessions]) s.stop();
+      this.finish();
+    }, Math.min(HALT_GRACE_MS, this.options.timeoutSeconds * 1000));
+    t.unref();
   }
 
   sessionEnded(session: SourceSession): void {

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { ReplyParser, printableString } from '@smtpstone/core';
+import { ReplyParser, printableString, strerror } from '@smtpstone/core';
 import type { SourceRun } from './engine.js';
 import { NOT_YET } from './open-model.js';
 import type { Stage } from './counters.js';
@@ -215,11 +215,15 @@ export class SourceSession {
     run.counters.connectFailures++;
     this.socket = undefined;
     this.raw = undefined;
-    const text = `connect: ${strerror(err)}`;
+    let text = `connect: ${strerror(err)}`;
+    if (err.code === 'EMFILE') {
+      // Out of descriptors: more sessions than ulimit -n allows. Say which limit.
+      text += ` (ulimit -n ${run.fdLimit ?? '?'} is too low for -s ${run.options.sessions}: raise it, or lower -s)`;
+    }
     if (--this.connectFailuresLeft <= 0) {
       this.dropPending();
       // The original gives up on the whole run: -C is the budget of each session.
-      this.run.fatal(text);
+      this.run.fatal(text, this);
       return;
     }
     run.log.warning(text);
@@ -523,7 +527,7 @@ export class SourceSession {
     const message = 'SMTPUTF8 not offered by the server (--smtputf8): message not sent';
     this.messageDone(t, 'failed', 0, message);
     if (!run.options.allowReject) {
-      run.fatal(message);
+      run.fatal(message, this);
       return;
     }
     run.warnOnce('smtputf8', `${message} (counted; the run goes on with -A)`);
@@ -780,7 +784,7 @@ export class SourceSession {
     const message = `${what}: ${code} ${printableString(text)}`;
     if (!run.options.allowReject) {
       this.endAll('rejected', code, text);
-      run.fatal(message);
+      run.fatal(message, this);
       return false;
     }
     run.log.warning(message);
@@ -934,7 +938,7 @@ export class SourceSession {
   private failed(message: string): void {
     this.endAll('failed', 0, message);
     if (!this.run.options.allowReject) {
-      this.run.fatal(message);
+      this.run.fatal(message, this);
       return;
     }
     this.run.log.warning(message);
@@ -964,6 +968,11 @@ export class SourceSession {
     this.finish();
   }
 
+  /** The end of a message is out and its reply not in yet: the server may have accepted it. */
+  get awaitingEndOfData(): boolean {
+    return this.finishing !== undefined || this.expects.includes(Expect.Dot);
+  }
+
   /** True while only a QUIT is outstanding or the session is between messages. */
   get idle(): boolean {
     return this.txn === undefined && this.finishing === undefined && this.pendingSeq === 0;
@@ -990,25 +999,4 @@ export function tlsFailure(err: NodeJS.ErrnoException): string {
   }
   if (code === 'ECONNRESET' || /socket disconnected/i.test(message)) return `TLS handshake failed: the server closed the connection (${message})`;
   return `TLS handshake failed: ${message}${code !== '' && !message.includes(code) ? ` (${code})` : ''}`;
-}
-
-function strerror(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return 'Connection refused';
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'ECONNRESET':
-      return 'Connection reset by peer';
-    case 'ETIMEDOUT':
-      return 'Connection timed out';
-    case 'EHOSTUNREACH':
-      return 'No route to host';
-    case 'ENETUNREACH':
-      return 'Network is unreachable';
-    case 'EACCES':
-      return 'Permission denied';
-    default:
-      return err.message;
-  }
 }

@@ -60,6 +60,34 @@ describe('smtp-source flag validation', () => {
     expect(refused.stderr.split('\n')[0]).toBe('smtp-source: fatal: connect: Connection refused');
   });
 
+  it('more sessions than ulimit -n allows: a warning at the start, then one fatal line naming the limit; what was sent is reported and at the sink', async () => {
+    const t = await target();
+    const dir = tempDir('src-fd-');
+    try {
+      const json = join(dir.path, 'r.json');
+      const r = await run('bash', ['-c', 'ulimit -n 64; exec "$0" "$@"', process.execPath, CLI, '-A', '-s', '200', '-m', '400', '--json', json, t], { timeoutMs: 20000 });
+      expect(r.code).toBe(1);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('smtp-source: '));
+      expect(lines).toEqual([
+        'smtp-source: warning: -s 200 sessions, but ulimit -n is 64: connects past the limit fail (raise ulimit -n)',
+        'smtp-source: fatal: connect: Too many open files (ulimit -n 64 is too low for -s 200: raise it, or lower -s)',
+      ]);
+      const result = JSON.parse(readFileSync(json, 'utf8')) as { messages: { accepted: number }; recipients: { accepted: number }; bytes: number };
+      const s = await sink!.close();
+      expect(result.messages.accepted).toBeGreaterThan(0);
+      // Messages whose end of data was out when the run stopped had their replies waited for,
+      // so each side counts the same messages. Transactions cut before their end of data may
+      // have had a RCPT accepted whose reply the source never read, and their content cut off
+      // by the reset (which can drop what the sink had not read yet).
+      expect(result.messages.accepted).toBe(s.messagesAccepted);
+      expect(result.recipients.accepted).toBeLessThanOrEqual(s.recipients);
+      expect(result.bytes).toBeGreaterThanOrEqual(s.bytes);
+      sink = undefined;
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('no target or two targets: usage', async () => {
     for (const args of [[], ['a', 'b']]) {
       const r = await source(args);
