@@ -19,6 +19,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '@smtpstone/smtp-sink';
 import { formatSweep, renderHtml, runSweep, stepRates, type SweepResult } from '../src/index.js';
+import { expectSameTally, settled, sinkTally, type Tally } from '../../smtp-sink/test/interop-helpers.js';
 
 const CLIENTS = 4;
 const DATA_DELAY_S = 0.1;
@@ -119,6 +120,16 @@ describe('a sweep against a sink of known capacity', () => {
     const back = JSON.parse(JSON.stringify(result)) as SweepResult;
     expect(back.knee).toEqual(result.knee);
     expect(back.steps).toHaveLength(result.steps.length);
+  });
+
+  it('issue 7: the steps\' smtp-source tallies added up equal what the sink counted', async () => {
+    const sum = result.steps.reduce(
+      (t: Tally, s) => ({ messages: t.messages + s.source.messages.accepted, recipients: t.recipients + s.source.recipients.accepted, bytes: t.bytes + s.source.bytes }),
+      { messages: 0, recipients: 0, bytes: 0 },
+    );
+    expect(sum.messages).toBe(result.steps.reduce((n, s) => n + s.messages.accepted, 0));
+    const sessions = result.steps.reduce((n, s) => n + s.source.connections.opened, 0);
+    expectSameTally(sum, sinkTally(await settled(sink, sessions)));
   });
 
   it('prints a table and renders a page with the knee marked', () => {

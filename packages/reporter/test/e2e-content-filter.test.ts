@@ -13,6 +13,8 @@ import { postfixAvailable, QUICK_RELAY_SETTINGS, privateDir, startPrivatePostfix
 import { correlate, readJournal, whenDone } from '../src/correlate/index.js';
 import { readMaillog } from '../src/maillog/index.js';
 import { allRecords, journalQueueIds, linesOf, logged, SHOW_LOG } from './e2e-helpers.js';
+import { expectSameTally, sourceTally } from '../../smtp-source/test/helpers.js';
+import { postfixHandedOn, postfixTally } from '../../smtp-source/test/postfix-tally.js';
 
 const available = postfixAvailable();
 if (!available) console.warn('e2e-content-filter: skipped: postfix/postconf, /usr/share/postfix/master.cf.dist or root is missing');
@@ -64,6 +66,7 @@ describe.skipIf(!available)('e2e: a message handed to a content filter (reinject
 
   it(`-m ${MESSAGES} -s 2: every message has two hops (Q1 -> reinjection smtpd -> Q2 -> discard) and is delivered at the last one`, async () => {
     const started = Date.now();
+    const before = pf!.records().length;
     const reinjectPort = pf!.ports.reinject;
     const filterRelay = `127.0.0.1[127.0.0.1]:${reinjectPort}`;
     const journalPath = join(tmp!, 'run.jsonl');
@@ -161,5 +164,13 @@ describe.skipIf(!available)('e2e: a message handed to a content filter (reinject
     }
     expect(summary.delivered).toBe(MESSAGES);
     expect(summary.latencyMs?.count).toBe(MESSAGES);
+
+    // Issue 7's accounting, hop by hop. smtp-source (HELO) against the first smtpd's Q1s:
+    expectSameTally(sourceTally(result), await postfixTally(pf!, before, MESSAGES, { proto: 'SMTP', smtpd: 'postfix/smtpd' }));
+    // Q1s the smtp client handed to the reinjection smtpd (bytes: their size=, as relayed)
+    // against the Q2s that smtpd queued (EHLO from the smtp client, greeting as myhostname).
+    const handedOn = postfixHandedOn(pf!.records(), { from: before });
+    expect(handedOn.messages).toBe(MESSAGES);
+    expectSameTally(handedOn, await postfixTally(pf!, before, MESSAGES, { proto: 'ESMTP', client: 'mx.example.test', smtpd: 'postfix/reinject/smtpd' }));
   }, 40_000);
 });

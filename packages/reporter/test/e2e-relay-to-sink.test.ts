@@ -13,6 +13,14 @@ import { exec, postfixAvailable, QUICK_RELAY_SETTINGS, privateDir, startPrivateP
 import { correlate, readJournal, type Correlation, type JournalEntry } from '../src/correlate/index.js';
 import { readMaillog } from '../src/maillog/index.js';
 import { journalQueueIds, linesOf, logged, SHOW_LOG, sinkOn, sleep, type TestSink } from './e2e-helpers.js';
+import { expectSameTally, sinkTally, sourceTally } from '../../smtp-source/test/helpers.js';
+import { postfixHandedOn, postfixTally } from '../../smtp-source/test/postfix-tally.js';
+
+/** A deferral after the whole message went over: the killed sink's 421 to its ".". */
+const REFUSED_AT_DOT = (d: { status: string; detail: string }): boolean => d.status === 'deferred' && /\bsaid: 421 .*\(in reply to end of DATA command\)$/.test(d.detail);
+/** A deferral after the sink took the RCPT but before the "." got there (DATA refused, or the connection cut in the body). */
+const CUT_AFTER_RCPT = (d: { status: string; detail: string }): boolean =>
+  d.status === 'deferred' && /\(in reply to DATA command\)$|^lost connection with \S+ while sending (message body|end of data)/.test(d.detail);
 
 const available = postfixAvailable();
 if (!available) console.warn('e2e-relay-to-sink: skipped: postfix/postconf, /usr/share/postfix/master.cf.dist or root is missing');
@@ -80,6 +88,7 @@ describe.skipIf(!available)('e2e: Postfix relaying to our smtp-sink, sink killed
 
   it('A: with the sink dead, the report shows some messages delivered and the rest deferred, none lost', async () => {
     const started = Date.now();
+    const before = pf!.records().length;
     const sink = sinks[0];
     let closing: Promise<unknown> | undefined;
     sink.on('message', () => {
@@ -150,6 +159,30 @@ describe.skipIf(!available)('e2e: Postfix relaying to our smtp-sink, sink killed
         expect(m.removedAt).toBeUndefined();
       }
     }
+
+    // Issue 7's accounting. smtp-source (HELO) against what smtpd queued (the deferred ones are
+    // not removed yet, so queued is what is waited for):
+    expectSameTally(sourceTally(result), await postfixTally(pf!, before, MESSAGES, { proto: 'SMTP', smtpd: 'postfix/smtpd', until: 'queued' }));
+    // Postfix's relayed messages against the sink's counts. The sink also counted the messages
+    // it answered 421 at their "." when it closed (one, or more when Postfix's smtp clients had
+    // several connections open): messages seen, recipients, bytes. A message cut off after its
+    // RCPT (DATA refused, or the connection closed in the body) has its recipient counted and
+    // part of its bytes: then the bytes are only bounded. Bytes as relayed are size=
+    // (postfixHandedOn): the source's bytes plus smtpd's Received: lines.
+    const records = pf!.records().slice(before);
+    const sent = postfixHandedOn(records);
+    const refused = postfixHandedOn(records, { which: REFUSED_AT_DOT });
+    const cut = postfixHandedOn(records, { which: CUT_AFTER_RCPT });
+    expect(refused.messages).toBeGreaterThanOrEqual(1);
+    expect(sent.messages).toBe(summary.delivered);
+    expect({ messagesSeen: sinkStats.messages, messagesAccepted: sinkStats.messagesAccepted, recipients: sinkStats.recipients }).toEqual({
+      messagesSeen: sent.messages + refused.messages,
+      messagesAccepted: sent.messages,
+      recipients: sent.recipients + refused.recipients + cut.recipients,
+    });
+    expect(sinkStats.bytes).toBeGreaterThanOrEqual(sent.bytes + refused.bytes);
+    expect(sinkStats.bytes).toBeLessThanOrEqual(sent.bytes + refused.bytes + cut.bytes);
+    if (SHOW_LOG) console.log('case A tallies: sent', sent, 'refused at "."', refused, 'cut after RCPT', cut, 'sink', sinkTally(sinkStats));
   }, 40_000);
 
   it('B: a sink back on the same port and a queue flush turn them into deferred-then-delivered', async () => {
@@ -163,6 +196,7 @@ describe.skipIf(!available)('e2e: Postfix relaying to our smtp-sink, sink killed
     const sink = await sinkOn(sinkPort);
     sinks.push(sink);
     expect(sink.port).toBe(sinkPort);
+    const beforeB = pf!.records().length;
     const flush = await exec(peer('postqueue') ?? '/usr/sbin/postqueue', ['-c', pf!.configDir, '-f'], 10_000);
     expect(flush.code, flush.stdout + flush.stderr).toBe(0);
 
@@ -213,6 +247,14 @@ describe.skipIf(!available)('e2e: Postfix relaying to our smtp-sink, sink killed
       expect(m.latencyMs).toBeGreaterThan(0);
       expect(m.removedAt).toBeDefined();
     }
+    // Issue 7: what Postfix relayed since the flush against the second sink's counts (bytes:
+    // size=, the source's bytes plus smtpd's Received: lines), and with case A's the source's.
+    const relayedB = postfixHandedOn(pf!.records(), { from: beforeB });
+    expect(relayedB.messages).toBe(summary.deferredThenDelivered);
+    expectSameTally(relayedB, sinkTally(sink.stats()));
+    const relayedAll = postfixHandedOn(pf!.records());
+    expect(relayedAll).toMatchObject({ messages: MESSAGES, recipients: MESSAGES });
+
     for (const m of early) expect(m.latencyMs).toBeGreaterThanOrEqual(0);
     const slowestEarly = Math.max(...early.map((m) => m.latencyMs!));
     const fastestLate = Math.min(...late.map((m) => m.latencyMs!));

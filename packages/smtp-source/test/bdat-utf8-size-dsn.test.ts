@@ -10,6 +10,8 @@ import { formatResult, runSource, type JournalEntry, type SourceOptionsInput, ty
 import { parseSourceArgs } from '../src/cli-options.js';
 import { xtext } from '../src/message.js';
 import { LONG_QUEUE_ID, messagesByQueueId, postfixAvailable, privateDir, startPrivatePostfix, type LoggedMessage, type PrivatePostfix } from '@smtpstone/testbed';
+import { expectSameTally, sourceTally } from './helpers.js';
+import { postfixTally, type PostfixSession } from './postfix-tally.js';
 
 const CLIENT = 'client.example';
 const SENDER = 'sender@example.com';
@@ -341,6 +343,15 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
     return { result, journal, warnings };
   }
 
+  /**
+   * Postfix's side of the tally (postfix-tally.ts): every run here greets with EHLO. With BDAT
+   * the wire bytes are the chunks' bytes, not dot-stuffed, and smtpd stores them line by line
+   * as for DATA, so size= minus the added lines is the chunk bytes (the generated messages have
+   * no line starting with "." and none of 128 bytes or more).
+   */
+  // Only what smtpd received: with NOTIFY=SUCCESS Postfix queues a success DSN to the sender too.
+  const tally = (before: number, expected: number, proto: PostfixSession['proto'] = 'ESMTP') => postfixTally(pf, before, expected, { proto, client: CLIENT, smtpd: 'postfix/smtpd' });
+
   /** Each journal line queued, and its queue id in the maillog with our Message-Id, size and a delivery. */
   async function logged(journal: JournalEntry[], rcpt = RCPT): Promise<LoggedMessage[]> {
     for (const e of journal) {
@@ -367,6 +378,7 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
   it('--bdat in one chunk and in 100-byte chunks of a 5 KB message: queued, and Postfix logs the same size as for DATA', async () => {
     const sizes: number[] = [];
     for (const bdat of [undefined, {}, { chunkSize: 100 }]) {
+      const before = pf.records().length;
       const { result, journal, warnings } = await send({ length: 5000, bdat, size: true });
       expect(result.fatal).toBeUndefined();
       expect(warnings).toEqual([]);
@@ -375,12 +387,14 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
       const [lm] = await logged(journal);
       // Postfix's size counts its Received: header, which names the queue id (of varying length).
       sizes.push(lm.size! - journal[0].queueId!.length);
+      expectSameTally(sourceTally(result), await tally(before, 1));
     }
     expect(sizes[1]).toBe(sizes[0]);
     expect(sizes[2]).toBe(sizes[0]);
   });
 
   it('--bdat --pipelining -d -m 5 -r 2: every message queued and delivered', async () => {
+    const before = pf.records().length;
     const { result, journal } = await send({ bdat: { chunkSize: 50 }, pipelining: true, reuseConnection: true, messages: 5, recipients: 2 });
     expect(result.fatal).toBeUndefined();
     expect(result.messages).toMatchObject({ sent: 5, accepted: 5, rejected: 0, failed: 0 });
@@ -391,18 +405,23 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
     });
     const byId = messagesByQueueId(records);
     for (const e of journal) expect(byId.get(e.queueId!)!.messageId).toBe(e.messageId);
+    expectSameTally(sourceTally(result), await tally(before, 5));
   });
 
   it('--smtputf8 with a UTF-8 recipient: Postfix takes it, logs the message and delivers to 用户@example.com', async () => {
     const rcpt = '用户@example.com';
+    const before = pf.records().length;
     const { result, journal } = await send({ recipient: rcpt, smtputf8: true, bdat: {} });
     expect(result.fatal).toBeUndefined();
     expect(result.messages.accepted).toBe(1);
     expect(journal[0].recipients).toEqual([rcpt]);
     await logged(journal, rcpt);
+    // SMTPUTF8 on MAIL: smtpd's Received: says "with UTF8SMTP"; its "for <用户@...>" is UTF-8 bytes.
+    expectSameTally(sourceTally(result), await tally(before, 1, 'UTF8SMTP'));
   });
 
   it('--size --dsn: Postfix takes SIZE, RET, ENVID, NOTIFY and ORCPT', async () => {
+    const before = pf.records().length;
     const { result, journal, warnings } = await send({ size: true, dsn: true, messages: 3, recipients: 2, reuseConnection: true });
     expect(result.fatal).toBeUndefined();
     expect(warnings).toEqual([]);
@@ -415,5 +434,6 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
     });
     const byId = messagesByQueueId(records);
     for (const e of journal) expect(byId.get(e.queueId!)!.messageId).toBe(e.messageId);
+    expectSameTally(sourceTally(result), await tally(before, 3));
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkOptionsInput } from '../../smtp-sink/src/index.js';
 import type { SourceOptionsInput, SourceResult } from '../src/index.js';
-import { NO_PROBLEMS, portOf, problems, resources, runBounded, settled, type TestSink } from './helpers.js';
+import { expectSameTally, NO_PROBLEMS, portOf, problems, resources, runBounded, settled, sinkTally, sourceTally, type TestSink } from './helpers.js';
 import { makeCerts, type Certs } from './tls-helpers.js';
 
 const r = resources();
@@ -45,6 +45,7 @@ function allAgree(result: SourceResult, s: ReturnType<TestSink['stats']>, messag
   expect(s.recipients).toBe(messages * recipientsPerMessage);
   expect(result.bytes).toBe(s.bytes);
   expect(problems(s)).toEqual(NO_PROBLEMS);
+  expectSameTally(sourceTally(result), sinkTally(s));
 }
 
 describe('our smtp-source against our smtp-sink: TLS', { timeout: 15_000 }, () => {
@@ -75,8 +76,9 @@ describe('our smtp-source against our smtp-sink: TLS', { timeout: 15_000 }, () =
     const { result } = await runBounded({ target: inet(sink), ...ADDR, tls: { mode: 'starttls', ca: readFileSync(certs.caFile), servername: 'other.example.test' }, messages: 1 }, 8000);
     expect(result.messages.accepted).toBe(0);
     expect(result.tls?.handshakes ?? 0).toBe(0);
-    await settled(sink, 1);
-    expect(sink.stats().messages).toBe(0);
+    const s = await settled(sink, 1);
+    expect(s.messages).toBe(0);
+    expectSameTally(sourceTally(result), sinkTally(s));
   });
 
   it('implicit TLS (--tls on both sides), -d -s 2 -r 2', async () => {
@@ -144,6 +146,7 @@ describe('our smtp-source against our smtp-sink: AUTH against --users', { timeou
     expect(s.authSuccesses).toBe(0);
     expect(s.messages).toBe(0);
     expect(s.commands).toMatchObject({ mail: 0 });
+    expectSameTally(sourceTally(result), sinkTally(s));
   });
 });
 
@@ -206,5 +209,6 @@ describe('our smtp-source against our smtp-sink: BDAT, SMTPUTF8, SIZE', { timeou
     expect(over.result.rejects.mail).toEqual({ '552': n });
     expect(over.s.rejects).toMatchObject({ '552': n });
     expect(over.s.messages).toBe(0);
+    expectSameTally(sourceTally(over.result), sinkTally(over.s));
   });
 });

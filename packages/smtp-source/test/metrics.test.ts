@@ -10,7 +10,7 @@ import { FatalError } from '@smtpstone/core';
 import { startSource, PHASES, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import type { SourceRun } from '../src/engine.js';
 import { LATENCY_QUANTILES, serveSourceMetrics, type MetricsServer } from '../src/metrics.js';
-import { freePort, portOf, resources, waitFor, type TestSink } from './helpers.js';
+import { expectSameTally, freePort, portOf, resources, settled, sinkTally, sourceTally, waitFor, type TestSink } from './helpers.js';
 
 const r = resources();
 const cleanup: (() => unknown)[] = [];
@@ -92,6 +92,11 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 const inet = (sink: TestSink): string => `127.0.0.1:${portOf(sink)}`;
+
+/** Issue 7: the run's tally against our sink's, once the sink has seen every connection end. */
+async function expectTallied(sink: TestSink, result: SourceResult): Promise<void> {
+  expectSameTally(sourceTally(result), sinkTally(await settled(sink, result.connections.opened)));
+}
 
 /** Every count of the result as the scrape must show it. */
 function expectCountsOf(m: Scrape, result: SourceResult): void {
@@ -181,6 +186,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     // Both ends count the same message bytes.
     expect(after.value('smtpsource_message_bytes_total')).toBe(sink.stats().bytes);
     expect(after.value('smtpsource_run_info', { run_id: run.runId, target: result.target })).toBe(1);
+    await expectTallied(sink, result);
   });
 
   it('rejects by stage and code, and errors by kind, as the result counts them', async () => {
@@ -192,6 +198,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     expectCountsOf(m, result);
     expectLatencyOf(m, result);
     expect(m.value('smtpsource_rejects_total', { stage: 'rcpt', code: '500' })).toBe(6);
+    await expectTallied(sink, result);
 
     // Nobody listens there: a connect failure, which ends the run.
     const refused = await sourceWithMetrics({ target: `127.0.0.1:${await freePort()}`, messages: 1 });
@@ -205,7 +212,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
   it('serves the text format with its content type, a summary type, HELP for every metric, and process metrics', async () => {
     const sink = await r.sink();
     const { done, metrics } = await sourceWithMetrics({ target: inet(sink), messages: 5, sessions: 2 });
-    await done;
+    await expectTallied(sink, await done);
     const { m, text, contentType } = await scrape(metrics.url);
     expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text.endsWith('\n')).toBe(true);
@@ -235,7 +242,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
   it('a bad listen address is refused with one line naming --metrics-port', async () => {
     const sink = await r.sink();
     const { run, done } = await startSource({ ...ADDR, target: inet(sink), messages: 1, writeLog: () => undefined });
-    await done;
+    await expectTallied(sink, await done);
     await expect(serveSourceMetrics(run, 'nope')).rejects.toThrow(new FatalError('bad metrics address: nope (--metrics-port wants [host:]port, port 0 to 65535)'));
     await expect(serveSourceMetrics(run, 65536)).rejects.toThrow(FatalError);
   });
@@ -249,7 +256,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     async () => {
       const sink = await r.sink({ hardReject: ['rcpt'] });
       const { done, metrics } = await sourceWithMetrics({ target: inet(sink), messages: 2, allowReject: true });
-      await done;
+      await expectTallied(sink, await done);
       const { text } = await scrape(metrics.url);
       if (promtool === undefined) throw new Error('promtool is not installed (apt-get install prometheus)');
       const res = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 });

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatResult, judgeGenerator, parseRate, parseStage, parseStages, Schedule, startSource, type SourceResult } from '../src/index.js';
-import { ourCli, portOf, readJournal, resources, runBounded, type TestSink } from './helpers.js';
+import { expectSameTally, ourCli, portOf, readJournal, resources, runBounded, settled, sinkTally, sourceTally, type Tally, type TestSink } from './helpers.js';
 
 const r = resources();
 afterEach(() => {
@@ -14,6 +14,15 @@ afterEach(() => {
 
 const ADDR = { sender: 'sender@example.com', recipient: 'rcpt@example.com', myHostname: 'client.example' } as const;
 const inet = (sink: TestSink): string => `127.0.0.1:${portOf(sink)}`;
+/**
+ * Issue 7's accounting: once the sink has seen every connection of the run(s) end, its
+ * messages, recipients and bytes equal the source's (`before`: the sink's tally before the run).
+ */
+async function expectTallied(sink: TestSink, result: SourceResult, before: Tally = { messages: 0, recipients: 0, bytes: 0 }, sessionsBefore = 0): Promise<Tally> {
+  const now = sinkTally(await settled(sink, sessionsBefore + result.connections.opened));
+  expectSameTally(sourceTally(result), { messages: now.messages - before.messages, recipients: now.recipients - before.recipients, bytes: now.bytes - before.bytes });
+  return now;
+}
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -71,6 +80,7 @@ describe('coordinated omission: a sink that stalls 200 ms now and then', { timeo
     // The waits were for the one session: the backlog after each stall starts late.
     expect(result.schedule!.lateStarts.count).toBeGreaterThanOrEqual(40);
     expect(result.schedule!.lateStarts.lagMs.max).toBeGreaterThan(150);
+    await expectTallied(sink, result);
   });
 
   it('every 150th DATA stalls: the raw p99 hides it, the corrected p99 shows it', async () => {
@@ -90,6 +100,7 @@ describe('coordinated omission: a sink that stalls 200 ms now and then', { timeo
     expect(corrected.p99).toBeGreaterThan(150);
     expect(corrected.p99).toBeGreaterThan(raw.p99 * 2);
     expect(result.schedule!.lateStarts.count).toBeGreaterThanOrEqual(40);
+    await expectTallied(sink, result);
   });
 });
 
@@ -127,6 +138,7 @@ describe('the schedule is kept', { timeout: 15_000 }, () => {
     for (let i = 1; i < due.length; i++) expect(due[i] - due[i - 1]).toBeCloseTo(10, 6);
     for (const e of entries) expect(e.startMs as number).toBeGreaterThanOrEqual((e.scheduledMs as number) - 1);
     expect(result.generator!.saturated).toBe(false);
+    await expectTallied(sink, result);
   });
 
   it('without -d each message connects at its due time; the connect is in the corrected latency', async () => {
@@ -138,6 +150,7 @@ describe('the schedule is kept', { timeout: 15_000 }, () => {
     // From the due time: connect, banner and HELO come on top of the MAIL-to-"." time.
     expect(result.correctedLatency!.message.p50).toBeGreaterThan(result.latency.message.p50);
     expect(result.elapsedMs).toBeGreaterThan(450);
+    await expectTallied(sink, result);
   });
 });
 
@@ -160,6 +173,7 @@ describe('late starts', { timeout: 15_000 }, () => {
     expect(out.stderr).toMatch(/\n {2}schedule: 50\/s \(open model\), 16 messages due; sessions: peak 2 of 2 \(-s\)\n/);
     expect(out.stderr).toMatch(/\n {2}\d+ of 16 starts were late \(no free session, > 1 ms\): lag p99 \d+ ms, max \d+ ms; all 2 sessions were busy, -s allows more\n/);
     expect(out.stderr).toMatch(/\n {2}corrected +16 /);
+    await expectTallied(sink, result);
   });
 
   it('--duration ends starts: due messages no session could take are counted as never started', async () => {
@@ -173,6 +187,7 @@ describe('late starts', { timeout: 15_000 }, () => {
     expect(s.notStarted).toBe(50 - s.started);
     expect(result.messages.started).toBe(s.started);
     expect(formatResult(result)).toContain(`  ${s.notStarted} due messages never started: no session came free before the schedule ended\n`);
+    await expectTallied(sink, result);
   });
 });
 
@@ -217,6 +232,7 @@ describe('ramps and stages', { timeout: 15_000 }, () => {
     // The run ends with the last stage.
     expect(result.elapsedMs).toBeLessThan(3000);
     expect(formatResult(result)).toMatch(/\n {2}stage +rate\/s +secs +due +accepted +late +acc\/s +p50 ms +p99 ms +\(corrected\)\n {6}1 +50 +1\.0 +50 /);
+    await expectTallied(sink, result);
   });
 
   it('--ramp 20/s..100/s:1.5s (CLI): 90 messages, starting ever closer together', async () => {
@@ -240,6 +256,7 @@ describe('ramps and stages', { timeout: 15_000 }, () => {
     expect(median(gaps.slice(0, 15))).toBeGreaterThan(22);
     expect(median(gaps.slice(-15))).toBeLessThan(15);
     expect(out.stderr).toContain('  schedule: 20/s..100/s over 1.5 s (open model), 90 messages due;');
+    await expectTallied(sink, result);
   });
 });
 
@@ -264,6 +281,7 @@ describe('the generator watches itself', { timeout: 15_000 }, () => {
     expect(g.saturated).toBe(true);
     expect(g.reasons[0]).toMatch(/^event-loop delay p99 [\d.]+ ms > 50 ms/);
     expect(formatResult(result)).toMatch(/\n {2}generator saturated: event-loop delay p99 [\d.]+ ms > 50 ms.*; smtp-source's own delays are in these numbers/);
+    await expectTallied(sink, result);
   });
 
   it('a light run is not saturated, and a closed-model summary gains no line for the generator', async () => {
@@ -277,6 +295,7 @@ describe('the generator watches itself', { timeout: 15_000 }, () => {
     else expect(g.reasons).toEqual([]);
     expect(g.cpuPercentPerSecond.length).toBeGreaterThanOrEqual(1);
     expect(formatResult(result)).toMatch(/\n {2}generator: event-loop delay p99 [\d.]+ ms, max [\d.]+ ms; CPU mean \d+ %, max \d+ % of one core\n/);
+    const first = await expectTallied(sink, result);
 
     const closed = await runBounded({ target: inet(sink), ...ADDR, messages: 20, sessions: 2 });
     expect(closed.result.generator).toBeDefined();
@@ -284,6 +303,7 @@ describe('the generator watches itself', { timeout: 15_000 }, () => {
     expect(closed.result.correctedLatency).toBeUndefined();
     const text = formatResult({ ...closed.result, generator: { ...closed.result.generator!, saturated: false, reasons: [] } });
     expect(text).not.toMatch(/generator|schedule|corrected/);
+    await expectTallied(sink, closed.result, first, result.connections.opened);
   });
 
   it('the verdict: event-loop delay p99 over 50 ms, or CPU >= 90 % in more than half the seconds; runs under 1 s not judged', () => {

@@ -1,6 +1,6 @@
 // Issue 7's accounting against Postfix: its side of the tally, read from its maillog alone.
 import { execFileSync } from 'node:child_process';
-import { messagesByQueueId, type LoggedMessage, type MaillogRecord, type PrivatePostfix } from '@smtpstone/testbed';
+import { messagesByQueueId, type Delivery, type LoggedMessage, type MaillogRecord, type PrivatePostfix } from '@smtpstone/testbed';
 import type { Tally } from './helpers.js';
 
 /**
@@ -9,21 +9,32 @@ import type { Tally } from './helpers.js';
  */
 const POSTFIX_DATE = `Ddd, DD Mmm YYYY HH:MM:SS +ZZZZ (${execFileSync('date', ['+%Z'], { encoding: 'utf8' }).trim()})`;
 
-/** The bytes a line takes in a queue file: a type byte, its length in 7-bit groups, the line without CR LF. */
+/**
+ * The bytes a line takes in a queue file: a type byte, its length in 7-bit groups, the line
+ * without CR LF. The line's bytes are its UTF-8 (a UTF-8 recipient in Received:'s "for <...>").
+ */
 function recordBytes(line: string): number {
-  const n = Buffer.byteLength(line, 'latin1');
+  const n = Buffer.byteLength(line, 'utf8');
   let lengthBytes = 1;
   for (let rest = n >> 7; rest > 0; rest >>= 7) lengthBytes++;
   return 1 + lengthBytes + n;
 }
 
 export interface PostfixSession {
-  /** What smtpd's Received: says the protocol was: SMTP after HELO, ESMTP after EHLO, ESMTPS with TLS, ESMTPSA with AUTH. */
-  proto: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'ESMTPSA';
+  /**
+   * What smtpd's Received: says the protocol was: SMTP after HELO, ESMTP after EHLO, ESMTPS
+   * with TLS, ESMTPSA with AUTH; UTF8SMTP (UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA) for a MAIL with
+   * SMTPUTF8. Checked against postcat for BDAT and SMTPUTF8.
+   */
+  proto: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'ESMTPSA' | 'UTF8SMTP' | 'UTF8SMTPS' | 'UTF8SMTPA' | 'UTF8SMTPSA';
   /** The HELO/EHLO name (default client.example). */
   client?: string;
   /** -o: no HELO and no headers, so cleanup adds Message-Id:, Date:, From: and an empty line. */
   oldMode?: boolean;
+  /** Only the messages this smtpd (its syslog tag: postfix/smtpd, postfix/reinject/smtpd) received; default all. */
+  smtpd?: string;
+  /** Wait until `expected` messages are queued (qmgr's size= line), not removed: for messages left deferred. */
+  until?: 'queued' | 'removed';
 }
 
 /**
@@ -53,9 +64,14 @@ function postfixAddedLines(lm: LoggedMessage, how: PostfixSession): string[] {
  * ones), wire bytes = size - the records of the added lines, exactly.
  */
 export async function postfixTally(pf: PrivatePostfix, before: number, expected: number, how: PostfixSession): Promise<Tally> {
-  const queued = (rs: MaillogRecord[]): LoggedMessage[] => [...messagesByQueueId(rs.slice(before)).values()].filter((lm) => lm.size !== undefined);
+  const queued = (rs: MaillogRecord[]): LoggedMessage[] => {
+    const from = rs.slice(before);
+    const mine = how.smtpd === undefined ? undefined : new Set(from.filter((r) => r.tag === how.smtpd && r.queueId !== undefined).map((r) => r.queueId!));
+    return [...messagesByQueueId(from).values()].filter((lm) => lm.size !== undefined && (mine === undefined || mine.has(lm.queueId)));
+  };
+  const done = (lm: LoggedMessage): boolean => how.until === 'queued' || lm.removed;
   const records = await pf
-    .waitForLog(`${expected} messages queued, delivered and removed`, (rs) => queued(rs).filter((lm) => lm.removed).length >= expected)
+    .waitForLog(`${expected} messages queued${how.until === 'queued' ? '' : ', delivered and removed'}`, (rs) => queued(rs).filter(done).length >= expected)
     .catch(() => pf.records());
   const all = queued(records);
   return {
@@ -63,4 +79,30 @@ export async function postfixTally(pf: PrivatePostfix, before: number, expected:
     recipients: all.reduce((n, lm) => n + lm.nrcpt!, 0),
     bytes: all.reduce((n, lm) => n + lm.size! - postfixAddedLines(lm, how).reduce((k, l) => k + recordBytes(l), 0), 0),
   };
+}
+
+/**
+ * What Postfix handed on, from its maillog: the messages with a delivery (from record `from`
+ * on) that `which` picks (default: status=sent by the smtp client, i.e. relayed to our sink or
+ * to a content filter's smtpd), those deliveries (recipients), and the bytes of those
+ * messages as the smtp client puts them on the wire. The client sends each queue-file line
+ * with CR LF (dot-stuffed), Postfix's own Received: included, so for a message with no line of
+ * 128 bytes or more and none starting with "." that is size= exactly (qmgr's line, looked up
+ * in all `records`: a deferred message may have been queued before `from`). Bytes count once
+ * per message: exact when each message went in one transaction (one recipient, or all in one).
+ */
+export function postfixHandedOn(records: MaillogRecord[], opts: { from?: number; which?: (d: Delivery) => boolean } = {}): Tally {
+  const which = opts.which ?? ((d: Delivery) => d.status === 'sent' && d.program === 'smtp');
+  const all = messagesByQueueId(records);
+  const tally: Tally = { messages: 0, recipients: 0, bytes: 0 };
+  for (const lm of messagesByQueueId(records.slice(opts.from ?? 0)).values()) {
+    const picked = lm.deliveries.filter(which);
+    if (picked.length === 0) continue;
+    const size = all.get(lm.queueId)?.size;
+    if (size === undefined) throw new Error(`no qmgr size= line for ${lm.queueId}`);
+    tally.messages++;
+    tally.recipients += picked.length;
+    tally.bytes += size;
+  }
+  return tally;
 }

@@ -5,8 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyShard, parseShard, type SourceOptionsInput } from '../src/index.js';
-import { ourCli, portOf, resources } from './helpers.js';
+import { applyShard, parseShard, type SourceOptionsInput, type SourceResult } from '../src/index.js';
+import { expectSameTally, ourCli, portOf, resources, settled, sinkTally, sourceTally, type Tally, type TestSink } from './helpers.js';
+
+/** Issue 7: the runs' tallies (from their --json) added up against our sink's, once it has seen every connection end. */
+async function expectTallied(sink: TestSink, results: SourceResult[]): Promise<void> {
+  const sum = results.map(sourceTally).reduce((a: Tally, b) => ({ messages: a.messages + b.messages, recipients: a.recipients + b.recipients, bytes: a.bytes + b.bytes }), { messages: 0, recipients: 0, bytes: 0 });
+  const s = await settled(sink, results.reduce((n, x) => n + x.connections.opened, 0));
+  expectSameTally(sum, sinkTally(s));
+}
+
+const json = (path: string): SourceResult => JSON.parse(readFileSync(path, 'utf8')) as SourceResult;
 
 const r = resources();
 const ADDR = ['-f', 'sender@example.com', '-t', 'rcpt@example.com', '-M', 'client.example'];
@@ -44,6 +53,7 @@ describe('--shard', () => {
       .sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, k) => k + 1));
     expect(sink.stats().messages).toBe(50);
+    await expectTallied(sink, results);
   });
 
   it('a bad --shard or --start-at is one line naming the flag', async () => {
@@ -68,13 +78,16 @@ describe('--start-at', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(Date.parse(result.startedAt)).toBeGreaterThanOrEqual(at - 20);
+    await expectTallied(sink, [result]);
   });
 
   it('starts at once, with a warning, when the time is long past', async () => {
     const sink = await r.sink();
-    const run = await ourCli([...ADDR, '-m', '1', '--start-at', String(Math.floor(Date.now() / 1000) - 60), `127.0.0.1:${portOf(sink)}`]);
+    const out = join(r.dir(), 'r.json');
+    const run = await ourCli([...ADDR, '-m', '1', '--start-at', String(Math.floor(Date.now() / 1000) - 60), '--json', out, `127.0.0.1:${portOf(sink)}`]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: --start-at \S+ was 6\d\.\d s ago: starting now/);
+    await expectTallied(sink, [json(out)]);
   });
 });
 
@@ -82,12 +95,14 @@ describe('--gate and --baseline', () => {
   it('exit 0 when every gate passes, 3 with a reason line when one fails', async () => {
     const sink = await r.sink();
     const target = `127.0.0.1:${portOf(sink)}`;
-    const pass = await ourCli([...ADDR, '-d', '-m', '20', '--gate', 'errors<1%', '--gate', 'accepted>=20', target]);
+    const dir = r.dir();
+    const pass = await ourCli([...ADDR, '-d', '-m', '20', '--gate', 'errors<1%', '--gate', 'accepted>=20', '--json', join(dir, 'pass.json'), target]);
     expect(pass.code, pass.stderr).toBe(0);
     expect(pass.stderr).toMatch(/PASS.*errors<1%/);
-    const fail = await ourCli([...ADDR, '-d', '-m', '20', '--gate', 'throughput>=10000000/s', target]);
+    const fail = await ourCli([...ADDR, '-d', '-m', '20', '--gate', 'throughput>=10000000/s', '--json', join(dir, 'fail.json'), target]);
     expect(fail.code).toBe(3);
     expect(fail.stderr).toMatch(/FAIL.*throughput>=10000000\/s/);
+    await expectTallied(sink, [json(join(dir, 'pass.json')), json(join(dir, 'fail.json'))]);
   });
 
   it('a regression against a baseline fails with exit 3; a bad gate is refused before the run', async () => {
@@ -98,7 +113,7 @@ describe('--gate and --baseline', () => {
     expect((await ourCli([...ADDR, '-d', '-m', '20', '--json', baseline, target])).code).toBe(0);
     // Every RCPT refused now: errors go from 0 to all.
     const refusing = await r.sink({ hardReject: ['rcpt'] });
-    const worse = await ourCli([...ADDR, '-A', '-d', '-m', '20', '--baseline', baseline, `127.0.0.1:${portOf(refusing)}`]);
+    const worse = await ourCli([...ADDR, '-A', '-d', '-m', '20', '--baseline', baseline, '--json', join(dir, 'worse.json'), `127.0.0.1:${portOf(refusing)}`]);
     expect(worse.code).toBe(3);
     expect(worse.stderr).toMatch(/FAIL.*errors/);
     const bad = await ourCli([...ADDR, '--gate', 'p99<<1ms', target]);
@@ -106,6 +121,8 @@ describe('--gate and --baseline', () => {
     expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('--gate');
     expect(sink.stats().messages).toBe(20);
+    await expectTallied(sink, [json(baseline)]);
+    await expectTallied(refusing, [json(join(dir, 'worse.json'))]);
   });
 });
 

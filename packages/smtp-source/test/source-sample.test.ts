@@ -8,7 +8,7 @@ import { accessSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SystemRecord, SystemSample } from '@smtpstone/sampler';
 import { startSource, type SourceResult } from '../src/index.js';
-import { ourCli, portOf, resources, SOURCE_CLI, type TestSink } from './helpers.js';
+import { expectSameTally, ourCli, portOf, resources, settled, sinkTally, sourceTally, SOURCE_CLI, type TestSink } from './helpers.js';
 
 const r = resources();
 
@@ -26,6 +26,11 @@ const LINUX = process.platform === 'linux' && readable('/proc/stat');
 const ADDR_ARGS = ['-f', 'sender@example.com', '-t', 'rcpt@example.com', '-M', 'client.example'];
 const KINDS = ['disk-bound', 'cpu-bound', 'not-saturated', 'unknown'];
 const inet = (sink: TestSink): string => `127.0.0.1:${portOf(sink)}`;
+
+/** Issue 7: the run's tally (its result or --json) against our sink's, once the sink has seen every connection end. */
+async function expectTallied(sink: TestSink, result: SourceResult): Promise<void> {
+  expectSameTally(sourceTally(result), sinkTally(await settled(sink, result.connections.opened)));
+}
 
 /** The summary's --sample section: its header, the medians and one line per reason. */
 function expectSection(stderr: string, rec: SystemRecord): void {
@@ -70,6 +75,7 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     expectSection(out.stderr, rec);
     // The section comes last, after the latency table.
     expect(out.stderr.indexOf('  system ')).toBeGreaterThan(out.stderr.indexOf('latency (ms)'));
+    await expectTallied(sink, result);
   });
 
   it('without --sample: no `system` field in --json and no section in the summary', async () => {
@@ -82,6 +88,7 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     expect(out.stdout).not.toContain('smtpstone-samples');
     expect(out.stderr).not.toContain('  system ');
     expect(out.stderr).not.toContain('medians:');
+    await expectTallied(sink, result as unknown as SourceResult);
   });
 
   it('a bare --sample before the target: the target stays the target, the interval is 1s', async () => {
@@ -95,6 +102,7 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     expect(result.system!.samples.length).toBeGreaterThanOrEqual(1);
     expect(result.system!.samples.length).toBeLessThanOrEqual(2);
     expectSection(out.stderr, result.system!);
+    await expectTallied(sink, result);
   });
 
   it('Ctrl-C during a --sample run: the interrupted result still carries the samples and the verdict', async () => {
@@ -123,6 +131,7 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     expect(KINDS).toContain(result.system!.verdict.kind);
     expect(err).toContain('(interrupted)');
     expectSection(err, result.system!);
+    await expectTallied(sink, result);
   });
 
   it('API: sample: { intervalMs, thresholds } samples from the first connect, emits each sample, judges with the thresholds', async () => {
@@ -148,6 +157,7 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     expect(rec.verdict.kind).toBe('cpu-bound');
     // result() after the end gives the same record.
     expect(run.result().system).toBe(rec);
+    await expectTallied(sink, result);
   });
 
   it('API: without `sample` the result has no `system` key at all', async () => {
@@ -156,6 +166,7 @@ describe.skipIf(!LINUX)('smtp-source --sample against our sink', { timeout: 15_0
     const result = await done;
     expect(result.messages.accepted).toBe(5);
     expect(Object.keys(result)).not.toContain('system');
+    await expectTallied(sink, result);
   });
 
   it('a run refused at once: `system` is still there, with at most one (short) sample', async () => {
