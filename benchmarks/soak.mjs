@@ -15,6 +15,8 @@
 //   slope  = least-squares slope of RSS over time, MiB/min;
 //   growth = (median RSS of the last minute) / (median RSS of the first minute after warm-up) - 1.
 //   flat   = slope < --max-slope (1 MiB/min) and growth <= --max-growth (10 %).
+// Runs of 10 minutes or more are also judged on their second half alone (V8 may take minutes
+// to size its heaps; what matters is whether memory still grows after that).
 //
 //   node benchmarks/soak.mjs [--rate 2000] [--duration 10m] [--sessions 50] [--warmup 60]
 //                            [--out FILE] [--markdown]
@@ -306,6 +308,12 @@ async function main() {
 
   const leak = { rule: `flat = least-squares RSS slope after the ${a.warmupS} s warm-up < ${a.maxSlope} MiB/min and the median RSS of the last ${a.windowS} s within +${a.maxGrowth} % of the median of the first ${a.windowS} s after the warm-up`, source: verdict(samples, 'source', a), sink: verdict(samples, 'sink', a) };
   if (a.durationS < 300) leak.note = 'run shorter than 5 minutes: a trial, not a soak';
+  // V8 may take minutes to size its heaps at a steady load: the second half of a long run says
+  // whether memory keeps growing once it has settled, which the first minutes cannot.
+  if (a.durationS >= 600) {
+    const half = { ...a, warmupS: Math.floor(a.durationS / 2) };
+    leak.secondHalf = { from: half.warmupS, source: verdict(samples, 'source', half), sink: verdict(samples, 'sink', half) };
+  }
 
   const offered = a.rate * a.durationS;
   const summary = {
@@ -356,6 +364,12 @@ async function main() {
     process.stdout.write(`${who}: RSS ${v.firstMedianMiB} → ${v.lastMedianMiB} MiB (${v.growthPct >= 0 ? '+' : ''}${v.growthPct} %), slope ${v.slopeMiBPerMin} MiB/min, peak ${v.peakRssMiB} MiB: ${v.verdict}\n`);
   }
   process.stdout.write(`rule: ${leak.rule}${leak.note ? ` (${leak.note})` : ''}\n`);
+  if (leak.secondHalf) {
+    for (const who of ['source', 'sink']) {
+      const v = leak.secondHalf[who];
+      process.stdout.write(`${who}, second half (from ${leak.secondHalf.from} s): RSS ${v.firstMedianMiB} → ${v.lastMedianMiB} MiB (${v.growthPct >= 0 ? '+' : ''}${v.growthPct} %), slope ${v.slopeMiBPerMin} MiB/min: ${v.verdict}\n`);
+    }
+  }
   process.stdout.write(
     `messages: offered ${offered}, scheduled ${summary.scheduled}, not started ${summary.notStarted}, sent ${summary.sent}, accepted ${summary.accepted} (sink: ${summary.sinkAccepted}), ` +
       `rejected ${summary.rejected}, failed ${summary.failed}; late starts ${summary.lateStarts}\n`,
