@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '@smtpstone/smtp-sink';
 import type { SweepResult } from '../src/index.js';
+import { expectSameTally, sinkTally, sourceTally, waitFor, type Tally } from '../../smtp-source/test/helpers.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'smtpstone-sweep-cli-'));
@@ -114,6 +115,8 @@ describe('a short sweep through the command', () => {
   it('--json on stdout, --markdown and --html to files; the knee below --require exits 3', async () => {
     const md = join(dir, 'sweep.md');
     const html = join(dir, 'sweep.html');
+    // The sink is shared by the file's tests: its side of this sweep's tally is the difference.
+    const before = sinkTally(sink.stats());
     const r = await sweep([target, '--rates', '20,40/s', '--step-duration', '1s', '--pause', '0', '-s', '4', '-d', '--json', '-', '--markdown', md, '--html', html, '--require', '1000/s']);
     expect(r.status).toBe(3);
     const doc = JSON.parse(r.stdout) as SweepResult;
@@ -139,5 +142,11 @@ describe('a short sweep through the command', () => {
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('<svg class="chart"');
     expect(page).toContain('>no knee up to 40/s<');
+    // Issue 7: the steps' source results (from --json) against what the sink counted.
+    await waitFor('the sweep\'s sessions to end at the sink', () => sink.stats().active === 0, 5000, () => sink.stats());
+    const after = sinkTally(sink.stats());
+    const sinkSide: Tally = { messages: after.messages - before.messages, recipients: after.recipients - before.recipients, bytes: after.bytes - before.bytes };
+    const sourceSide = doc.steps.map((st) => sourceTally(st.source)).reduce((a, b) => ({ messages: a.messages + b.messages, recipients: a.recipients + b.recipients, bytes: a.bytes + b.bytes }));
+    expectSameTally(sourceSide, sinkSide);
   });
 });

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '@smtpstone/smtp-sink';
 import { postfixAvailable, QUICK_RELAY_SETTINGS, startPrivatePostfix, type PrivatePostfix } from '@smtpstone/testbed';
 import { formatSweep, runSweep, type SweepResult } from '../src/index.js';
+import { expectSameTally, sinkTally, sourceTally, type Tally } from '../../smtp-source/test/helpers.js';
+import { postfixHandedOn, postfixTally } from '../../smtp-source/test/postfix-tally.js';
 
 const available = postfixAvailable();
 if (!available) console.warn('sweep-postfix-log: skipped: postfix/postconf, /usr/share/postfix/master.cf.dist or root is missing');
@@ -15,6 +17,8 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
   let sink: Sink;
   let pf: PrivatePostfix;
   let result: SweepResult;
+  /** The maillog records before the sweep. */
+  let before = 0;
 
   beforeAll(async () => {
     sink = await startSink({ listen: '127.0.0.1:0', delays: [{ command: 'data', seconds: 0.1 }], writeLog: () => undefined });
@@ -22,6 +26,7 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
     pf = await startPrivatePostfix({
       main: { default_transport: 'smtp', relayhost: `[127.0.0.1]:${sinkPort}`, default_destination_concurrency_limit: '1', ...QUICK_RELAY_SETTINGS },
     });
+    before = pf.records().length;
     result = await runSweep({
       target: `127.0.0.1:${pf.port}`,
       rates: [4, 25],
@@ -38,7 +43,7 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
     await sink?.close(0);
   });
 
-  it('follows each step in the log: every message delivered, the delivery rate, backlog and latency', () => {
+  it('follows each step in the log: every message delivered, the delivery rate, backlog and latency', async () => {
     const [slow, fast] = result.steps;
     for (const s of [slow, fast]) {
       expect(s.delivery).toBeDefined();
@@ -57,6 +62,13 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
     expect(fast.delivery!.peakBacklog).toBeGreaterThan(15);
     expect(fast.delivery!.drainMs!).toBeGreaterThan(1500);
     expect(fast.delivery!.latency!.p99).toBeGreaterThan(fast.delivery!.latency!.p50);
+
+    // Issue 7, hop by hop. The source (both steps' results) against Postfix's smtpd, from the
+    // maillog; then what Postfix relayed, from the maillog, against the sink's own count.
+    const sourceSide = result.steps.map((st) => sourceTally(st.source)).reduce((a: Tally, b) => ({ messages: a.messages + b.messages, recipients: a.recipients + b.recipients, bytes: a.bytes + b.bytes }));
+    const accepted = slow.messages.accepted + fast.messages.accepted;
+    expectSameTally(sourceSide, await postfixTally(pf, before, accepted, { proto: 'SMTP' }));
+    expectSameTally(postfixHandedOn(pf.records(), { from: before }), sinkTally(sink.stats()));
   });
 
   it('the injection holds at 25/s; the delivery bound breaks; the knee is the slow step', () => {

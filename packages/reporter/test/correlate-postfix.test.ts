@@ -9,6 +9,8 @@ import { runSource } from '../../smtp-source/src/index.js';
 import { postfixAvailable, privateDir, startPrivatePostfix, waitUntil, type PrivatePostfix } from '@smtpstone/testbed';
 import { correlate, readJournal, type JournalReadStats } from '../src/correlate/index.js';
 import { readMaillog } from '../src/maillog/index.js';
+import { expectSameTally, sourceTally } from '../../smtp-source/test/helpers.js';
+import { postfixTally } from '../../smtp-source/test/postfix-tally.js';
 
 const available = postfixAvailable();
 
@@ -29,6 +31,7 @@ describe.skipIf(!available)('correlate: smtp-source journal against a real Postf
   it('-m 20 -s 2: all 20 found in the log by queue id, all delivered, latencies >= 0, none lost', async () => {
     const started = Date.now();
     const journalPath = join(tmp, 'run.jsonl');
+    const before = pf.records().length;
     const result = await runSource(
       { target: `127.0.0.1:${pf.port}`, myHostname: 'client.example', sender: 'sender@example.com', recipient: 'rcpt@example.net', sessions: 2, messages: 20, timeoutSeconds: 10, writeLog: () => undefined },
       { journalPath },
@@ -69,5 +72,8 @@ describe.skipIf(!available)('correlate: smtp-source journal against a real Postf
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('log: 20 found (20 by queue id, 0 by Message-Id), 0 LOST');
     expect(r.stdout).toContain('fate: 20 delivered');
+
+    // Issue 7: the source's tally (its result) against Postfix's own, from the maillog.
+    expectSameTally(sourceTally(result), await postfixTally(pf, before, 20, { proto: 'SMTP' }));
   });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '@smtpstone/smtp-sink';
 import type { Histogram } from 'hdr-histogram-js';
 import { classify, mergeResults, type SourceResultDoc } from '../src/index.js';
+import { expectSameTally, sinkTally, waitFor } from '../../smtp-source/test/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS_CLI = join(here, '..', 'dist', 'cli.js');
@@ -91,6 +92,13 @@ describe('merge of three concurrent smtp-source shards against one sink', () => 
     expect(r.stdout).toMatch(new RegExp(`^target 127\\.0\\.0\\.1:\\d+: ${SHARDS * PER_SHARD} of ${SHARDS * PER_SHARD} messages accepted in [\\d.]+ s \\(3 shards merged\\)$`, 'm'));
     expect(r.stdout).toContain('  latency (ms)      count      p50      p90      p99    p99.9      max\n');
     expect(r.stdout).toMatch(new RegExp(`^  message +${SHARDS * PER_SHARD} `, 'm'));
+
+    // Issue 7: the merged tally (the clients' side, from their --json) against the sink's own,
+    // once the shards' sessions have ended there; and the shards' sum, the same.
+    await waitFor('the shards\' sessions to end at the sink', () => sink.stats().active === 0, 5000, () => sink.stats());
+    const sinkSide = sinkTally(sink.stats());
+    expectSameTally({ messages: merged.messages.accepted, recipients: merged.recipients.accepted, bytes: merged.bytes }, sinkSide);
+    expectSameTally({ messages: sum((s) => s.messages.accepted), recipients: sum((s) => s.recipients.accepted), bytes: sum((s) => s.bytes) }, sinkSide);
   });
 
   it('throughput is recomputed over the union of the shards\' spans', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portOf, RawClient, tempDir, testSink } from './helpers.js';
 import type { Sink } from '../src/index.js';
+import { expectSameTally, sinkTally, wireBytes } from './interop-helpers.js';
 
 let sink: Sink | undefined;
 let dir: ReturnType<typeof tempDir> | undefined;
@@ -39,8 +40,12 @@ describe('dump files', () => {
     await c.until(1);
     await c.command('EHLO   client.example');
     const before = new Date();
-    await transaction(c, 'Subject: hi\r\n\r\n..dotted\r\n.x\r\nbare\rcr\r\nlast\r\n');
+    const body = 'Subject: hi\r\n\r\n..dotted\r\n.x\r\nbare\rcr\r\nlast\r\n';
+    await transaction(c, body);
     await c.command('QUIT');
+    // Issue 7: the body is given as sent (already dot-stuffed, and a ".x" line), so its bytes
+    // on the wire are its length; two recipients, one message.
+    expectSameTally({ messages: 1, recipients: 2, bytes: Buffer.byteLength(body) }, sinkTally(sink.stats()));
     const files = filesBelow(dir.path);
     expect(files).toHaveLength(1);
     const y = before.getFullYear();
@@ -73,6 +78,7 @@ describe('dump files', () => {
     await c.until(1);
     await transaction(c, 'x\r\n', ['<c@d>']);
     c.close();
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes('x\r\n') }, sinkTally(sink.stats()));
     const text = readFileSync(filesBelow(dir.path)[0], 'utf8');
     expect(text).toContain('X-Client-Proto: SMTP\nX-Mail-Args');
     expect(text).not.toContain('X-Helo-Args');
@@ -99,6 +105,7 @@ describe('dump files', () => {
     expect(text.match(/^X-Client-Proto: LMTP$/gm)).toHaveLength(2);
     expect(text).toMatch(/\none\n\nX-Client-Addr: 127\.0\.0\.1\n[\s\S]*\ntwo\n\n$/);
     expect(sink.stats().dumps).toBe(2);
+    expectSameTally({ messages: 2, recipients: 2, bytes: wireBytes('one\r\n') + wireBytes('two\r\n') }, sinkTally(sink.stats()));
   });
 
   it('an aborted transaction leaves no file: RSET, or a client gone in mid-DATA', async () => {
@@ -131,6 +138,8 @@ describe('dump files', () => {
     await transaction(c, 'x\r\n', ['<c@d>']);
     c.close();
     expect(sink.stats().dumpErrors).toBe(1);
+    // The message was answered 250 though its dump failed: it counts on both sides.
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes('x\r\n') }, sinkTally(sink.stats()));
     expect((sink as unknown as { logs: string[] }).logs.join('')).toMatch(/smtp-sink: warning: dump .*ENOTDIR/);
   });
 });

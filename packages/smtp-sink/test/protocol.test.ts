@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, testSink, portOf } from './helpers.js';
 import type { Sink } from '../src/index.js';
+import { expectSameTally, sinkTally, wireBytes } from './interop-helpers.js';
 
 let sink: Sink | undefined;
 afterEach(async () => {
@@ -38,5 +39,7 @@ describe('smtp-sink speaks SMTP as Postfix smtp-sink does', () => {
     expect(s.recipients).toBe(1);
     expect(s.bytes).toBe('Subject: x\r\n\r\nbody\r\n'.length);
     expect(s.quits).toBe(1);
+    // Issue 7: what this client sent and had accepted, worked out here, against the sink's count.
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes('Subject: x\r\n\r\nbody\r\n') }, sinkTally(s));
   });
 });

@@ -4,10 +4,13 @@
 // are taken out (the sink's Received: block with its random id and time, Date:, Message-Id:
 // and our X-Smtpstone-Id:). Those lines are checked for their form instead.
 // -F is the one deliberate difference: documented exactly below, on the wire and in the dump.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { countingProxy } from '../../smtp-sink/test/tallies.js';
+import type { SourceResult } from '../src/index.js';
 import {
+  expectSameTally,
   MAIL_DATE,
   normalizeDump,
   ourCli,
@@ -15,9 +18,12 @@ import {
   resources,
   runBounded,
   runProgram,
+  sourceTally,
   takeDump,
   type CSink,
   type NormalizedDump,
+  type Tally,
+  dumpedWireBytes,
 } from './helpers.js';
 
 const cSinkBin = postfixPeer('smtp-sink');
@@ -32,6 +38,34 @@ interface Pair {
   ours: NormalizedDump;
   cRaw: string;
   oursRaw: string;
+  /** Issue 7: each client's tally beside the C sink's for that client's message. */
+  tallies: { c: { client: Tally; sink: Tally }; ours: { client: Tally; sink: Tally } };
+}
+
+
+/** The C sink's side of the tally for the one message a dump holds: its recipients are the X-Rcpt-Args lines. */
+function dumpTally(dump: string): Tally {
+  const header = dump.slice(0, dump.indexOf('\nReceived: from '));
+  return { messages: 1, recipients: header.split('\n').filter((l) => l.startsWith('X-Rcpt-Args: ')).length, bytes: dumpedWireBytes(dump) };
+}
+
+/**
+ * The C smtp-source's side, for a run that exited 0 (it exits 1 on any refusal): the -m
+ * messages, each to -r recipients, and the bytes a counting proxy saw it send after DATA.
+ */
+function cSourceTally(args: string[], bytes: number): Tally {
+  const opt = (name: string) => (args.includes(name) ? Number(args[args.lastIndexOf(name) + 1]) : 1);
+  return { messages: opt('-m'), recipients: opt('-m') * opt('-r'), bytes };
+}
+
+/** Our CLI's side, from its --json file. */
+function jsonTally(path: string): Tally {
+  return sourceTally(JSON.parse(readFileSync(path, 'utf8')) as SourceResult);
+}
+
+function expectPairTallies(p: Pair): void {
+  expectSameTally(p.tallies.c.client, p.tallies.c.sink);
+  expectSameTally(p.tallies.ours.client, p.tallies.ours.sink);
 }
 
 /** A capturing C sink: `-d <dir>/%Y.` (plus -L for LMTP). */
@@ -44,17 +78,29 @@ async function capturingSink(lmtp = false): Promise<{ sink: CSink; dir: string }
 /** Sends one message with the C smtp-source and one with our CLI (same arguments, plus `oursOnly`). */
 async function dumps(args: string[], opts: { lmtp?: boolean; oursOnly?: string[] } = {}): Promise<Pair> {
   const { sink, dir } = await capturingSink(opts.lmtp);
-  const c = await runProgram(cSourceBin!, [...COMMON, ...args, sink.target]);
+  // The C program goes through a counting proxy (its bytes); ours writes --json (its tally).
+  const proxy = await countingProxy(sink.target);
+  const c = await runProgram(cSourceBin!, [...COMMON, ...args, proxy.target]);
   expect({ code: c.code, stderr: c.stderr }).toEqual({ code: 0, stderr: '' });
   const cRaw = await takeDump(dir);
-  const ours = await ourCli([...COMMON, ...args, ...(opts.oursOnly ?? []), sink.target]);
+  const json = join(r.dir(), 'ours.json');
+  const ours = await ourCli([...COMMON, ...args, ...(opts.oursOnly ?? []), '--json', json, sink.target]);
   expect({ code: ours.code, fatal: ours.stderr.split('\n').filter((l) => / (fatal|warning): |Error/.test(l)) }).toEqual({ code: 0, fatal: [] });
   const oursRaw = await takeDump(dir);
-  return { c: normalizeDump(cRaw), ours: normalizeDump(oursRaw), cRaw, oursRaw };
+  return {
+    c: normalizeDump(cRaw),
+    ours: normalizeDump(oursRaw),
+    cRaw,
+    oursRaw,
+    tallies: {
+      c: { client: cSourceTally([...COMMON, ...args], proxy.bytes()), sink: dumpTally(cRaw) },
+      ours: { client: jsonTally(json), sink: dumpTally(oursRaw) },
+    },
+  };
 }
 
 /** The removed lines have the same form in both dumps; ours carries the run's tracking id. */
-function checkRemovedLines(p: Pair, opts: { headers?: boolean; tracking?: boolean; helo?: boolean; proto?: string } = {}): void {
+function checkRemovedLines(p: Pick<Pair, 'c' | 'ours'>, opts: { headers?: boolean; tracking?: boolean; helo?: boolean; proto?: string } = {}): void {
   const { headers = true, tracking = true, helo = true, proto = 'SMTP' } = opts;
   for (const d of [p.c, p.ours]) {
     expect(d.received).toHaveLength(3);
@@ -111,6 +157,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
         LA_DE_DA.join('\n') +
         '\n\n',
     );
+    expectPairTallies(p);
   });
 
   for (const n of [80, 200, 5120]) {
@@ -119,6 +166,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
       checkRemovedLines(p);
       expect(p.ours.text).toBe(p.c.text);
       expect(bodyLines(p.c)).toEqual([...lengthBody(n), '', '']);
+      expectPairTallies(p);
     });
   }
 
@@ -127,6 +175,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     checkRemovedLines(p);
     expect(p.ours.text).toBe(p.c.text);
     expect(p.c.text).toContain('\nFrom: <sender@example.com>\nTo: <you@x>\nSubject: Load test: one\n\n');
+    expectPairTallies(p);
   });
 
   it('-r 3: the same three recipients, numbered 3, 2 and none', async () => {
@@ -134,6 +183,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     checkRemovedLines(p);
     expect(p.ours.text).toBe(p.c.text);
     expect(p.c.text.split('\n').filter((l) => l.startsWith('X-Rcpt-Args: '))).toEqual(['X-Rcpt-Args: <3you@x>', 'X-Rcpt-Args: <2you@x>', 'X-Rcpt-Args: <you@x>']);
+    expectPairTallies(p);
   });
 
   it('-N -r 2: recipients numbered from 1', async () => {
@@ -141,6 +191,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     checkRemovedLines(p);
     expect(p.ours.text).toBe(p.c.text);
     expect(p.c.text.split('\n').filter((l) => l.startsWith('X-Rcpt-Args: '))).toEqual(['X-Rcpt-Args: <1you@x>', 'X-Rcpt-Args: <2you@x>']);
+    expectPairTallies(p);
   });
 
   it('-o: no HELO and no headers at all', async () => {
@@ -148,6 +199,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     checkRemovedLines(p, { headers: false, helo: false });
     expect(p.ours.text).toBe(p.c.text);
     expect(p.c.text).toBe('X-Client-Addr: 127.0.0.1\nX-Client-Proto: SMTP\nX-Mail-Args: <sender@example.com>\nX-Rcpt-Args: <you@x>\n' + LA_DE_DA.join('\n') + '\n\n');
+    expectPairTallies(p);
   });
 
   it('-L against an LMTP sink', async () => {
@@ -155,6 +207,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     checkRemovedLines(p, { proto: 'LMTP' });
     expect(p.ours.text).toBe(p.c.text);
     expect(p.c.text).toMatch(/^X-Client-Addr: 127\.0\.0\.1\nX-Client-Proto: LMTP\nX-Helo-Args: client\.example\n/);
+    expectPairTallies(p);
   });
 
   it('--original-headers: no X-Smtpstone-Id, a Message-Id of the original\'s form', async () => {
@@ -162,13 +215,16 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     checkRemovedLines(p, { tracking: false });
     expect(p.ours.text).toBe(p.c.text);
     expect(p.oursRaw).not.toContain('X-Smtpstone-Id');
+    expectPairTallies(p);
   });
 
   it('the API with trackingHeaders: false sends what the C program sends', async () => {
     const { sink, dir } = await capturingSink();
-    const c = await runProgram(cSourceBin!, [...COMMON, '-l', '200', sink.target]);
+    const proxy = await countingProxy(sink.target);
+    const c = await runProgram(cSourceBin!, [...COMMON, '-l', '200', proxy.target]);
     expect(c.code).toBe(0);
-    const cDump = normalizeDump(await takeDump(dir));
+    const cRaw = await takeDump(dir);
+    const cDump = normalizeDump(cRaw);
     const { result } = await runBounded({
       target: sink.target,
       messages: 1,
@@ -180,10 +236,14 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
       trackingHeaders: false,
     });
     expect(result.messages.accepted).toBe(1);
-    const ours = normalizeDump(await takeDump(dir));
+    const oursRaw = await takeDump(dir);
+    const ours = normalizeDump(oursRaw);
     expect(ours.text).toBe(cDump.text);
     expect(ours.trackingId).toEqual([]);
     expect(ours.messageId[0]).toMatch(/^Message-Id: <[0-9a-f]{4}\.[0-9a-f]{4}\.0000@client\.example>$/);
+    // Issue 7: the C program (counting proxy) and ours (its result), each against the sink's dump.
+    expectSameTally(cSourceTally(COMMON, proxy.bytes()), dumpTally(cRaw));
+    expectSameTally(sourceTally(result), dumpTally(oursRaw));
   });
 
   it('-F: the one deliberate difference, exactly (CR kept and an extra empty line in C; CR LF lines in ours)', async () => {
@@ -219,14 +279,25 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
     // In the C sink's dump (which drops every CR and unstuffs dots), the only difference left
     // is C's extra empty line at the end, for the LF and the CR LF file alike.
     const { sink, dir: dumpDir } = await capturingSink();
+    const proxy = await countingProxy(sink.target);
     for (const file of [lfFile, crlfFile]) {
-      const c = await runProgram(cSourceBin!, [...COMMON, '-F', file, sink.target]);
+      const proxyBefore = proxy.bytes();
+      const c = await runProgram(cSourceBin!, [...COMMON, '-F', file, proxy.target]);
       expect(c.code).toBe(0);
-      const cDump = normalizeDump(await takeDump(dumpDir));
-      const o = await ourCli([...COMMON, '-F', file, sink.target]);
+      const cRaw = await takeDump(dumpDir);
+      const cDump = normalizeDump(cRaw);
+      const json = join(dir, 'ours.json');
+      const o = await ourCli([...COMMON, '-F', file, '--json', json, sink.target]);
       expect(o.code).toBe(0);
-      const oDump = normalizeDump(await takeDump(dumpDir));
-      checkRemovedLines({ c: cDump, ours: oDump, cRaw: '', oursRaw: '' }, { headers: false });
+      const oRaw = await takeDump(dumpDir);
+      const oDump = normalizeDump(oRaw);
+      // Issue 7. The C sink's dump drops every CR, so for the CR LF file the C program's kept
+      // CR (one per file line, not on its extra empty line) is added back to the sink's side.
+      const keptCRs = file === crlfFile ? lines.length : 0;
+      const cSink = dumpTally(cRaw);
+      expectSameTally(cSourceTally(COMMON, proxy.bytes() - proxyBefore), { ...cSink, bytes: cSink.bytes + keptCRs });
+      expectSameTally(jsonTally(json), dumpTally(oRaw));
+      checkRemovedLines({ c: cDump, ours: oDump }, { headers: false });
       expect(oDump.text.endsWith('\nSubject: file test\n\nline 1\n.dot line\n..two dots\nlast line\n\n')).toBe(true);
       expect(cDump.text).toBe(oDump.text + '\n');
     }
@@ -235,15 +306,37 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
 
 describe.skipIf(!cSinkBin || !cSourceBin)('-c output of the C smtp-source and ours', { timeout: 10_000 }, () => {
   it('-c -s 3 -m 7: "1\\r2\\r...7\\r\\n" from both', async () => {
-    const sink = await r.cSink(cSinkBin!, ['-c']);
-    const args = ['-M', 'client.example', '-f', 'sender@example.com', '-t', 'you@x', '-c', '-s', '3', '-m', '7', sink.target];
-    const c = await runProgram(cSourceBin!, args);
-    const ours = await ourCli(args);
+    // -v and -d give the sink's side of issue 7's tally: its RCPT lines and its dumps.
+    const dumpDir = r.dir();
+    const sink = await r.cSink(cSinkBin!, ['-c', '-v', '-d', join(dumpDir, '%Y.')]);
+    const args = ['-M', 'client.example', '-f', 'sender@example.com', '-t', 'you@x', '-c', '-s', '3', '-m', '7'];
+    const proxy = await countingProxy(sink.target);
+    const c = await runProgram(cSourceBin!, [...args, proxy.target]);
+    // The sink's count of the C program's messages, before ours starts.
+    await sink.awaitCounter({ sess: 7, quit: 7, mesg: 7 });
+    const cSink = cSinkTally(sink, dumpDir);
+    const json = join(r.dir(), 'ours.json');
+    const ours = await ourCli([...args, '--json', json, sink.target]);
     expect(c.code).toBe(0);
     expect(ours.code).toBe(0);
     expect(c.stdout).toBe('1\r2\r3\r4\r5\r6\r7\r\n');
     expect(ours.stdout).toBe(c.stdout);
     await sink.awaitCounter({ sess: 14, quit: 14, mesg: 14 });
     expect(sink.counter()).toBe('sess=14 quit=14 mesg=14');
+    // Issue 7: each client against what the sink counted while it ran.
+    const all = cSinkTally(sink, dumpDir);
+    expectSameTally(cSourceTally(args, proxy.bytes()), cSink);
+    expectSameTally(jsonTally(json), { messages: all.messages - cSink.messages, recipients: all.recipients - cSink.recipients, bytes: all.bytes - cSink.bytes });
   });
 });
+
+/** The C sink's tally from itself: -c's mesg, the RCPT lines -v logged, every -d dump made wire bytes again. */
+function cSinkTally(sink: CSink, dumpDir: string): Tally {
+  const rcpts = sink.stderr().split('\n').filter((l) => /^\S*smtp-sink: RCPT\b/.test(l)).length;
+  const dumps = readdirSync(dumpDir).filter((f) => /^\d{4}\.[0-9a-f]{8}$/.test(f));
+  return {
+    messages: Number(/mesg=(\d+)/.exec(sink.counter())?.[1] ?? 0),
+    recipients: rcpts,
+    bytes: dumps.reduce((n, f) => n + dumpedWireBytes(readFileSync(join(dumpDir, f), 'latin1')), 0),
+  };
+}

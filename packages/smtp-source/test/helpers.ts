@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { SinkOptionsInput } from '../../smtp-sink/src/index.js';
 import { startSource, type RunHooks, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import { currentUser, peer, run, teardownStack, tempDir, testSink, type Run } from '../../smtp-sink/test/helpers.js';
-import { lastCounter, type Tally, type TestSink } from '../../smtp-sink/test/interop-helpers.js';
+import { lastCounter, wireBytes, type Tally, type TestSink } from '../../smtp-sink/test/interop-helpers.js';
 
 export { portOf, run, type Run } from '../../smtp-sink/test/helpers.js';
 export {
@@ -522,4 +522,16 @@ export function resources() {
       return d.path;
     },
   };
+}
+
+/** One message as the C sink dumped it, back on the wire: after its own headers, CR LF restored, dot-stuffed. */
+export function dumpedWireBytes(dump: string): number {
+  const lines = dump.split('\n');
+  let i = 0;
+  while (/^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args): /.test(lines[i])) i++;
+  if (!lines[i].startsWith('Received: from ')) throw new Error(`not a C sink dump: ${JSON.stringify(dump.slice(0, 300))}`);
+  for (i++; lines[i].startsWith('\t'); i++);
+  // The dump ends each message with an empty line of its own.
+  if (!dump.endsWith('\n\n')) throw new Error(`a C sink dump without its final empty line: ${JSON.stringify(dump.slice(-100))}`);
+  return wireBytes(Buffer.from(lines.slice(i, -2).map((l) => `${l}\r\n`).join(''), 'latin1'));
 }

@@ -22,10 +22,10 @@ import {
   runProgram,
   socketIn,
   sourceTally,
-  wireBytes,
   type CSink,
   type SinkCounter,
   type Tally,
+  dumpedWireBytes,
 } from './helpers.js';
 
 const cSinkBin = postfixPeer('smtp-sink');
@@ -70,17 +70,6 @@ function refusedBy(args: string[]): Set<string> {
   return out;
 }
 
-/** One message as the C sink dumped it, back on the wire: after its own headers, CR LF restored, dot-stuffed. */
-function dumpedWireBytes(dump: string): number {
-  const lines = dump.split('\n');
-  let i = 0;
-  while (/^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args): /.test(lines[i])) i++;
-  if (!lines[i].startsWith('Received: from ')) throw new Error(`not a C sink dump: ${JSON.stringify(dump.slice(0, 300))}`);
-  for (i++; lines[i].startsWith('\t'); i++);
-  // The dump ends each message with an empty line of its own.
-  if (!dump.endsWith('\n\n')) throw new Error(`a C sink dump without its final empty line: ${JSON.stringify(dump.slice(-100))}`);
-  return wireBytes(Buffer.from(lines.slice(i, -2).map((l) => `${l}\r\n`).join(''), 'latin1'));
-}
 
 interface TalliedCSink extends CSink {
   /**
