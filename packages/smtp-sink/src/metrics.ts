@@ -76,6 +76,13 @@ export async function sinkMetricsRegistry(sink: Pick<Sink, 'stats'>): Promise<Re
   counter('smtpsink_socket_errors_total', 'Connections that ended with a socket error (reset and the like).', (s) => s.socketErrors);
   counter('smtpsink_dumps_total', 'Dump files written (-d, -D).', (s) => s.dumps);
   counter('smtpsink_dump_errors_total', 'Dump writes that failed (the message was still acknowledged).', (s) => s.dumpErrors);
+  counter('smtpsink_tls_handshakes_total', 'TLS handshakes completed (STARTTLS or --tls).', (s) => s.tlsHandshakes);
+  counter('smtpsink_tls_failures_total', 'TLS handshakes that failed (a bad ClientHello, a hang-up, a stall past -t).', (s) => s.tlsFailures);
+  byLabel('smtpsink_tls_protocols_total', 'Completed TLS handshakes by protocol.', 'protocol', (s) => s.tlsProtocols);
+  counter('smtpsink_starttls_discarded_total', 'STARTTLS commands with input pipelined behind them, discarded unread (CVE-2011-0411).', (s) => s.starttlsDiscarded);
+  counter('smtpsink_auth_successes_total', 'AUTH exchanges answered 235 (real AUTH only).', (s) => s.authSuccesses);
+  counter('smtpsink_auth_failures_total', 'AUTH exchanges answered 535 (real AUTH only).', (s) => s.authFailures);
+  counter('smtpsink_smtputf8_messages_total', 'Messages whose MAIL carried SMTPUTF8 (--smtputf8).', (s) => s.smtputf8Messages);
   gauge('smtpsink_start_time_seconds', 'When the sink started listening, seconds since the epoch.', (s) => s.startedAt / 1000);
   gauge('smtpsink_uptime_seconds', 'Seconds since the sink started listening.', (s) => s.elapsedMs / 1000);
   return registry;

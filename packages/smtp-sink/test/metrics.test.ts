@@ -3,13 +3,14 @@
 // The scrape is read with a small parser of the text format written here, so the test does
 // not trust the library that wrote it; promtool, where installed, checks it too.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FatalError } from '@smtpstone/core';
 import { parseMetricsListen, serveSinkMetrics, type MetricsServer, type SinkStats } from '../src/index.js';
+import { readUsersFile } from '../src/auth.js';
 import { CLI, currentUser, peer, portOf, RawClient, run } from './helpers.js';
 import { expectSameTally, resources, sinkTally, waitFor, wireBytes, type TestSink } from './interop-helpers.js';
 import { countingProxy } from './tallies.js';
@@ -125,11 +126,18 @@ const PLAIN: [string, (s: SinkStats) => number][] = [
   ['smtpsink_socket_errors_total', (s) => s.socketErrors],
   ['smtpsink_dumps_total', (s) => s.dumps],
   ['smtpsink_dump_errors_total', (s) => s.dumpErrors],
+  ['smtpsink_tls_handshakes_total', (s) => s.tlsHandshakes],
+  ['smtpsink_tls_failures_total', (s) => s.tlsFailures],
+  ['smtpsink_starttls_discarded_total', (s) => s.starttlsDiscarded],
+  ['smtpsink_auth_successes_total', (s) => s.authSuccesses],
+  ['smtpsink_auth_failures_total', (s) => s.authFailures],
+  ['smtpsink_smtputf8_messages_total', (s) => s.smtputf8Messages],
   ['smtpsink_start_time_seconds', (s) => s.startedAt / 1000],
 ];
 const LABELLED: [string, string, (s: SinkStats) => Record<string, number>][] = [
   ['smtpsink_commands_total', 'command', (s) => s.commands],
   ['smtpsink_rejects_total', 'code', (s) => s.rejects],
+  ['smtpsink_tls_protocols_total', 'protocol', (s) => s.tlsProtocols],
 ];
 const TIMING = ['smtpsink_uptime_seconds'];
 
@@ -199,6 +207,32 @@ describe('sink metrics through the API', { timeout: 15_000 }, () => {
     // What the test sent: three messages to two recipients each (the late RCPT was refused).
     const sent = { messages: 3, recipients: 6, bytes: wireBytes(HELLO) + wireBytes('x'.repeat(1000) + '\r\n') + wireBytes(HELLO) };
     expectSameTally(sent, sinkTally(s2));
+  });
+
+  it('TLS, AUTH and SMTPUTF8 counters: a STARTTLS session with a failed and a good AUTH and a UTF-8 message', async () => {
+    const users = join(r.dir(), 'users');
+    writeFileSync(users, 'u1:secret\n');
+    const { sink, metrics } = await withMetrics({ tls: 'starttls', smtputf8: true, auth: { mechanisms: ['PLAIN'], users: readUsersFile(users) } });
+    const plain = await RawClient.open(portOf(sink));
+    await plain.until(1);
+    expect((await plain.command('EHLO client.example')).code).toBe(250);
+    expect((await plain.command('STARTTLS')).code).toBe(220);
+    const c = await plain.upgrade();
+    expect((await c.command('EHLO client.example')).code).toBe(250);
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    expect((await c.command(`AUTH PLAIN ${b64('\0u1\0wrong')}`)).code).toBe(535);
+    expect((await c.command(`AUTH PLAIN ${b64('\0u1\0secret')}`)).code).toBe(235);
+    expect((await c.command('MAIL FROM:<a@example.com> SMTPUTF8')).code).toBe(250);
+    expect((await c.command('RCPT TO:<用户@example.com>')).code).toBe(250);
+    expect((await c.command('DATA')).code).toBe(354);
+    expect((await c.command(HELLO + '.')).code).toBe(250);
+    const m = (await scrape(metrics.url)).scrape;
+    const s = sink.stats();
+    expect(s).toMatchObject({ tlsHandshakes: 1, tlsFailures: 0, authSuccesses: 1, authFailures: 1, smtputf8Messages: 1 });
+    expectScrapeShows(m, s);
+    expect(m.byLabel('smtpsink_tls_protocols_total', 'protocol')).toEqual(s.tlsProtocols);
+    expectSameTally({ messages: 1, recipients: 1, bytes: wireBytes(HELLO) }, sinkTally(s));
+    c.close();
   });
 
   it('clients held beyond -m show as waiting, and the peak stays once they are served', async () => {
