@@ -52,6 +52,29 @@ export async function sourceMetricsRegistry(run: SourceRun): Promise<Registry> {
   counter('smtpsource_recipients_rejected_total', 'Recipients the server refused.', (c) => c.recipientsRejected);
   counter('smtpsource_message_bytes_total', 'Message bytes sent in DATA (dot-stuffed, without the final ".").', (c) => c.bytesSent);
   counter('smtpsource_connections_total', 'Connections opened.', (c) => c.connectionsOpened);
+  const plainCounter = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+  // TLS and AUTH, when the run uses them.
+  const tls = run.tlsCounters;
+  if (run.options.tls !== undefined) {
+    plainCounter('smtpsource_tls_handshakes_total', 'TLS handshakes completed (--starttls, --tls).', () => tls.handshakes);
+    plainCounter('smtpsource_tls_resumed_total', 'TLS handshakes that resumed an earlier session (--tls-session-reuse).', () => tls.resumed);
+    plainCounter('smtpsource_tls_failures_total', 'TLS handshakes that failed, and sessions refused TLS when it was required.', () => tls.failures);
+  }
+  const auth = run.authCounters;
+  if (run.options.auth !== undefined) {
+    plainCounter('smtpsource_auth_succeeded_total', 'AUTH exchanges the server accepted (235).', () => auth.succeeded);
+    plainCounter('smtpsource_auth_failed_total', 'AUTH exchanges the server refused.', () => auth.failed);
+  }
   new Counter({
     name: 'smtpsource_errors_total',
     help: 'Connections that failed, by kind: timeout, lost_connection, server_closed (421/521), connect_failure.',

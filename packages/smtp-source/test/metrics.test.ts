@@ -209,6 +209,48 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     expect(m2.value('smtpsource_errors_total', { kind: 'connect_failure' })).toBe(1);
   });
 
+  it('TLS and AUTH counters, only for runs that use them, as the result and the sink count them', async () => {
+    const sink = await r.sink({ tls: 'starttls', auth: { mechanisms: ['PLAIN'], users: new Map([['u1', 'secret']]) }, requireAuth: true });
+    const good = await sourceWithMetrics({
+      target: inet(sink),
+      messages: 6,
+      sessions: 2,
+      tls: { mode: 'starttls', insecure: true },
+      auth: { mechanism: 'PLAIN', credentials: [{ user: 'u1', password: 'secret' }] },
+    });
+    const result = await good.done;
+    expect(result.messages.accepted).toBe(6);
+    const { m } = await scrape(good.metrics.url);
+    expect(m.value('smtpsource_tls_handshakes_total')).toBe(result.tls!.handshakes);
+    expect(m.value('smtpsource_tls_resumed_total')).toBe(result.tls!.resumed);
+    expect(m.value('smtpsource_tls_failures_total')).toBe(0);
+    expect(m.value('smtpsource_auth_succeeded_total')).toBe(result.auth!.succeeded);
+    expect(m.value('smtpsource_auth_failed_total')).toBe(0);
+    await expectTallied(sink, result);
+    const s = sink.stats();
+    expect({ handshakes: m.value('smtpsource_tls_handshakes_total'), auth: m.value('smtpsource_auth_succeeded_total') }).toEqual({ handshakes: s.tlsHandshakes, auth: s.authSuccesses });
+
+    const wrong = await sourceWithMetrics({
+      target: inet(sink),
+      messages: 2,
+      sessions: 1,
+      allowReject: true,
+      tls: { mode: 'starttls', insecure: true },
+      auth: { mechanism: 'PLAIN', credentials: [{ user: 'u1', password: 'wrong' }] },
+    });
+    const refused = await wrong.done;
+    const { m: m2 } = await scrape(wrong.metrics.url);
+    expect(m2.value('smtpsource_auth_failed_total')).toBe(refused.auth!.failed);
+    expect(refused.auth!.failed).toBeGreaterThan(0);
+
+    // A plaintext run has neither.
+    const plain = await r.sink();
+    const bare = await sourceWithMetrics({ target: inet(plain), messages: 1 });
+    await bare.done;
+    const { m: m3 } = await scrape(bare.metrics.url);
+    expect([...m3.types.keys()].filter((n) => /^smtpsource_(tls|auth)_/.test(n))).toEqual([]);
+  });
+
   it('serves the text format with its content type, a summary type, HELP for every metric, and process metrics', async () => {
     const sink = await r.sink();
     const { done, metrics } = await sourceWithMetrics({ target: inet(sink), messages: 5, sessions: 2 });
