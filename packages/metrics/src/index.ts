@@ -143,4 +143,20 @@ export function perScrape<T>(read: () => T): () => T {
   };
 }
 
+/**
+ * A counter that shows read() at every scrape: nothing is counted twice, the tools' own
+ * counters are the truth (prom-client must be loaded: loadPromClient()).
+ */
+export function scrapedCounter(prom: PromClient, registry: Registry, name: string, help: string, read: () => number): void {
+  new prom.Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 export type { Registry, Summary } from 'prom-client';

@@ -5,7 +5,7 @@
 // prom-client is loaded on first use: importing it costs some 60 ms that a sink without
 // --metrics-port should not pay.
 import type { Registry } from '@smtpstone/metrics';
-import { loadPromClient, parseMetricsListen, perScrape, processMetricsRegistry, serveRegistry, type MetricsListen, type MetricsServer } from '@smtpstone/metrics';
+import { loadPromClient, parseMetricsListen, perScrape, processMetricsRegistry, scrapedCounter, serveRegistry, type MetricsListen, type MetricsServer } from '@smtpstone/metrics';
 import type { Sink } from './server.js';
 import type { SinkStats } from './stats.js';
 
@@ -15,22 +15,13 @@ type Read = (s: SinkStats) => number;
 
 /** The sink's metrics (smtpsink_*), read from sink.stats() at scrape time; no process metrics. */
 export async function sinkMetricsRegistry(sink: Pick<Sink, 'stats'>): Promise<Registry> {
-  const { Counter, Gauge, Registry } = await loadPromClient();
+  const prom = await loadPromClient();
+  const { Counter, Gauge, Registry } = prom;
   const registry = new Registry();
   const registers = [registry];
   const stats = perScrape(() => sink.stats());
 
-  const counter = (name: string, help: string, read: Read): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(stats()));
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: Read): void => scrapedCounter(prom, registry, name, help, () => read(stats()));
   const gauge = (name: string, help: string, read: Read): void => {
     new Gauge({
       name,

@@ -5,7 +5,7 @@
 // Process metrics (CPU, memory, event-loop lag, GC) come from prom-client's default set:
 // a load generator that is out of CPU measures itself, not the server.
 import type { Registry, Summary as PromSummary } from '@smtpstone/metrics';
-import { loadPromClient, parseMetricsListen, processMetricsRegistry, serveRegistry, type MetricsListen, type MetricsServer } from '@smtpstone/metrics';
+import { loadPromClient, parseMetricsListen, processMetricsRegistry, scrapedCounter, serveRegistry, type MetricsListen, type MetricsServer } from '@smtpstone/metrics';
 import { formatEndpoint } from '@smtpstone/core';
 import type { SourceRun } from './engine.js';
 import type { SourceCounters } from './counters.js';
@@ -25,22 +25,13 @@ const ERROR_KINDS = [
 
 /** The run's metrics (smtpsource_*), read from the run at scrape time; no process metrics. */
 export async function sourceMetricsRegistry(run: SourceRun): Promise<Registry> {
-  const { Counter, Gauge, Registry, Summary } = await loadPromClient();
+  const prom = await loadPromClient();
+  const { Counter, Gauge, Registry, Summary } = prom;
   const registry = new Registry();
   const registers = [registry];
   const c = run.counters;
 
-  const counter = (name: string, help: string, read: (c: SourceCounters) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(c));
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: (c: SourceCounters) => number): void => scrapedCounter(prom, registry, name, help, () => read(c));
 
   counter('smtpsource_messages_started_total', 'Messages taken from the pool.', (c) => c.messagesStarted);
   counter('smtpsource_messages_sent_total', 'Messages whose final "." was sent.', (c) => c.messagesSent);
@@ -52,17 +43,7 @@ export async function sourceMetricsRegistry(run: SourceRun): Promise<Registry> {
   counter('smtpsource_recipients_rejected_total', 'Recipients the server refused.', (c) => c.recipientsRejected);
   counter('smtpsource_message_bytes_total', 'Message bytes sent in DATA (dot-stuffed, without the final ".").', (c) => c.bytesSent);
   counter('smtpsource_connections_total', 'Connections opened.', (c) => c.connectionsOpened);
-  const plainCounter = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
+  const plainCounter = (name: string, help: string, read: () => number): void => scrapedCounter(prom, registry, name, help, read);
   // TLS and AUTH, when the run uses them.
   const tls = run.tlsCounters;
   if (run.options.tls !== undefined) {
