@@ -25,4 +25,6 @@ export interface JournalEntry {
   queueId?: string;
   /** LMTP: one entry per accepted recipient. */
   lmtp?: { code: number; reply: string; queueId?: string }[];
+  /** Sent with BDAT (--bdat, the server offering CHUNKING); absent when sent with DATA. */
+  bdat?: true;
 }

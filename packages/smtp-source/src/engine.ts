@@ -48,6 +48,8 @@ interface EndedTransaction {
   recipients: string[];
   queueId: string | undefined;
   lmtp: { code: number; reply: string; queueId?: string }[] | undefined;
+  /** Sent with BDAT rather than DATA. */
+  bdat: boolean;
 }
 
 export class SourceRun extends EventEmitter {
@@ -477,6 +479,7 @@ export class SourceRun extends EventEmitter {
         reply,
         queueId: t.queueId,
         lmtp: t.lmtp,
+        bdat: t.bdat ? true : undefined,
         // Open model: when the message was due, ms since the run started (it may start up to
         // EARLY_START_MS before).
         scheduledMs: t.dueMs >= 0 ? round3(t.dueMs - this.startedMs) : undefined,

@@ -384,6 +384,8 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
       expect(warnings).toEqual([]);
       expect(result.messages).toMatchObject({ sent: 1, accepted: 1 });
       if (bdat !== undefined) expect(result.extensions).toMatchObject({ bdatMessages: 1, bdatFallbacks: 0, sizeSent: 1 });
+      // The journal says how each message went: BDAT marked, DATA not.
+      expect(journal[0].bdat).toBe(bdat !== undefined ? true : undefined);
       const [lm] = await logged(journal);
       // Postfix's size counts its Received: header, which names the queue id (of varying length).
       sizes.push(lm.size! - journal[0].queueId!.length);
