@@ -80,6 +80,7 @@ const FLAGS = {
   smtputf8: { type: 'boolean', desc: 'Allow UTF-8 in -f/-t and add SMTPUTF8 to MAIL (EHLO implied; a server not offering it fails the message)' },
   size: { type: 'boolean', desc: 'Add SIZE=<bytes sent> to MAIL when the server offers SIZE (EHLO implied)' },
   dsn: { type: 'boolean', desc: 'Add RET=HDRS ENVID= to MAIL and NOTIFY=SUCCESS,FAILURE ORCPT= to RCPT when the server offers DSN (EHLO implied)' },
+  '8bitmime': { type: 'boolean', desc: 'Add BODY=8BITMIME to MAIL when the server offers 8BITMIME, for -F files with 8-bit text (EHLO implied)' },
   'original-headers': { type: 'boolean', desc: 'Headers exactly as the original: no X-Smtpstone-Id, Message-Id <pid.session.left@host>' },
   help: { type: 'boolean', desc: 'Show this help' },
 } as const;
@@ -259,12 +260,13 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     else if (/^\d+$/.test(bdat) && Number(bdat) > 0 && Number.isSafeInteger(Number(bdat))) source.bdat = { chunkSize: Number(bdat) };
     else throw new FatalError(`bad chunk size: ${bdat} (--bdat wants a whole number of bytes greater than 0, or nothing for one chunk)`);
   }
-  for (const [name, on] of [['--smtputf8', smtputf8], ['--size', flag(a.size)], ['--dsn', flag(a.dsn)]] as const) {
+  for (const [name, on] of [['--smtputf8', smtputf8], ['--size', flag(a.size)], ['--dsn', flag(a.dsn)], ['--8bitmime', flag(a['8bitmime'])]] as const) {
     if (!on) continue;
     if (source.oldMode) throw new FatalError(`${name} cannot be used with -o (old mode sends no EHLO)`);
     if (name === '--smtputf8') source.smtputf8 = true;
     else if (name === '--size') source.size = true;
-    else source.dsn = true;
+    else if (name === '--dsn') source.dsn = true;
+    else source.eightBitMime = true;
   }
   const progress = a.progress === undefined ? undefined : flag(a.progress);
   const shard = last(a.shard);

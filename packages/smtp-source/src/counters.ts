@@ -129,4 +129,7 @@ export interface ExtensionRecord {
   smtputf8NotOffered: number;
   sizeSent: number;
   dsnSent: number;
+  /** MAILs with BODY=8BITMIME, and messages sent without it because 8BITMIME was not offered. */
+  eightBitMimeSent: number;
+  eightBitMimeNotOffered: number;
 }

@@ -63,8 +63,16 @@ export class SourceRun extends EventEmitter {
   readonly body: Buffer;
   /** --bdat: the body as BDAT carries it (not dot-stuffed); the same Buffer when nothing needs stuffing. */
   readonly rawBody: Buffer;
-  /** With --bdat, --smtputf8, --size or --dsn: what the extensions did. */
-  readonly extensionCounters: ExtensionRecord = { bdatMessages: 0, bdatFallbacks: 0, smtputf8NotOffered: 0, sizeSent: 0, dsnSent: 0 };
+  /** With --bdat, --smtputf8, --size, --dsn or --8bitmime: what the extensions did. */
+  readonly extensionCounters: ExtensionRecord = {
+    bdatMessages: 0,
+    bdatFallbacks: 0,
+    smtputf8NotOffered: 0,
+    sizeSent: 0,
+    dsnSent: 0,
+    eightBitMimeSent: 0,
+    eightBitMimeNotOffered: 0,
+  };
   /** Warnings given once per run (CHUNKING not offered, ...). */
   readonly warnedOnce = new Set<string>();
   private readonly headers: HeaderBuilder | undefined;
@@ -143,7 +151,7 @@ export class SourceRun extends EventEmitter {
         if (v !== undefined && /[^\x00-\x7f]/.test(v)) throw new RangeError(`${flag} ${v} is not ASCII: it needs smtputf8`);
       }
     }
-    if ((o.smtputf8 || o.size || o.dsn) && o.oldMode) throw new RangeError('smtputf8, size and dsn cannot be used with oldMode (no EHLO)');
+    if ((o.smtputf8 || o.size || o.dsn || o.eightBitMime) && o.oldMode) throw new RangeError('smtputf8, size, dsn and eightBitMime cannot be used with oldMode (no EHLO)');
     if (!o.oldMode && o.messageFile === undefined) {
       this.headers = new HeaderBuilder({
         sender: this.sender,
@@ -388,10 +396,10 @@ export class SourceRun extends EventEmitter {
     return bytes;
   }
 
-  /** --bdat, --smtputf8, --size or --dsn was asked for (EHLO then, and the extensions record). */
+  /** --bdat, --smtputf8, --size, --dsn or --8bitmime was asked for (EHLO then, and the extensions record). */
   get usesExtensions(): boolean {
     const o = this.options;
-    return o.bdat !== undefined || o.smtputf8 === true || o.size === true || o.dsn === true;
+    return o.bdat !== undefined || o.smtputf8 === true || o.size === true || o.dsn === true || o.eightBitMime === true;
   }
 
   /** A warning given once per run. */
@@ -626,6 +634,7 @@ export class SourceRun extends EventEmitter {
         ...(o.smtputf8 === true ? { smtputf8: true } : {}),
         ...(o.size === true ? { size: true } : {}),
         ...(o.dsn === true ? { dsn: true } : {}),
+        ...(o.eightBitMime === true ? { eightBitMime: true } : {}),
       },
       startedAt: new Date(this.startedWall).toISOString(),
       elapsedMs: round3(elapsedMs),

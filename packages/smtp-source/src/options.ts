@@ -141,6 +141,11 @@ export interface SourceOptions {
   size?: boolean;
   /** --dsn: RET=HDRS ENVID= on MAIL, NOTIFY=SUCCESS,FAILURE ORCPT= on RCPT when DSN is offered (RFC 3461). */
   dsn?: boolean;
+  /**
+   * --8bitmime: BODY=8BITMIME on MAIL when the server offers 8BITMIME (RFC 6152), for -F files
+   * with 8-bit text; a server not offering it gets the message without, counted and warned once.
+   */
+  eightBitMime?: boolean;
   /** Program name in diagnostics. */
   program: string;
   /** Where warnings and -v lines go. */

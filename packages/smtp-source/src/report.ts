@@ -25,6 +25,7 @@ export function formatResult(r: SourceResult): string {
     if (o.smtputf8 === true) parts.push(`SMTPUTF8${x.smtputf8NotOffered > 0 ? `: ${x.smtputf8NotOffered} messages failed (not offered)` : ''}`);
     if (o.size === true) parts.push(`SIZE on ${x.sizeSent} MAILs`);
     if (o.dsn === true) parts.push(`DSN on ${x.dsnSent} MAILs`);
+    if (o.eightBitMime === true) parts.push(`BODY=8BITMIME on ${x.eightBitMimeSent} MAILs${x.eightBitMimeNotOffered > 0 ? `, ${x.eightBitMimeNotOffered} without (8BITMIME not offered)` : ''}`);
     lines.push(`  extensions: ${parts.join('; ')}`);
   }
   if (r.schedule !== undefined) lines.push(...scheduleLines(r, r.schedule));

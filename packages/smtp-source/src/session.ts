@@ -102,6 +102,7 @@ export class SourceSession {
   private offersSmtputf8 = false;
   private offersSize = false;
   private offersDsn = false;
+  private offers8BitMime = false;
 
   constructor(
     readonly id: number,
@@ -355,6 +356,7 @@ export class SourceSession {
     this.offersSmtputf8 = has('SMTPUTF8');
     this.offersSize = /(^|\n)SIZE(\s|$)/i.test(text);
     this.offersDsn = has('DSN');
+    this.offers8BitMime = has('8BITMIME');
   }
 
   private goPlaintext(): void {
@@ -478,6 +480,15 @@ export class SourceSession {
       if (o.size === true && this.offersSize) {
         run.extensionCounters.sizeSent++;
         mail += ` SIZE=${(t.headers?.length ?? 0) + (t.bdat ? run.rawBody : run.body).length}`;
+      }
+      if (o.eightBitMime === true) {
+        if (this.offers8BitMime) {
+          run.extensionCounters.eightBitMimeSent++;
+          mail += ' BODY=8BITMIME';
+        } else {
+          run.extensionCounters.eightBitMimeNotOffered++;
+          run.warnOnce('8bitmime', '8BITMIME not offered by the server: MAIL without BODY=8BITMIME (--8bitmime)');
+        }
       }
       if (o.smtputf8 === true) mail += ' SMTPUTF8';
       if (o.dsn === true && this.offersDsn) {

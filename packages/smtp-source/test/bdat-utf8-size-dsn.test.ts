@@ -126,7 +126,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
       expect(warnings).toEqual([]);
       expect(result.messages).toMatchObject({ sent: 1, accepted: 1 });
       expect(result.options).toMatchObject({ bdat: true, bdatChunkSize: 100, size: true });
-      expect(result.extensions).toEqual({ bdatMessages: 1, bdatFallbacks: 0, smtputf8NotOffered: 0, sizeSent: 1, dsnSent: 0 });
+      expect(result.extensions).toEqual({ bdatMessages: 1, bdatFallbacks: 0, smtputf8NotOffered: 0, sizeSent: 1, dsnSent: 0, eightBitMimeSent: 0, eightBitMimeNotOffered: 0 });
       const [message] = rec.chunks;
       const whole = Buffer.concat(message);
       const total = whole.length;
@@ -247,7 +247,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
       expect(rec.commands.filter((c) => c === 'DATA')).toHaveLength(2);
       expect(rec.commands.filter((c) => c.startsWith('MAIL'))).toEqual([`MAIL FROM:<${SENDER}>`, `MAIL FROM:<${SENDER}>`]);
       expect(rec.commands.filter((c) => c.startsWith('RCPT'))).toEqual([`RCPT TO:<${RCPT}>`, `RCPT TO:<${RCPT}>`]);
-      expect(result.extensions).toEqual({ bdatMessages: 0, bdatFallbacks: 2, smtputf8NotOffered: 0, sizeSent: 0, dsnSent: 0 });
+      expect(result.extensions).toEqual({ bdatMessages: 0, bdatFallbacks: 2, smtputf8NotOffered: 0, sizeSent: 0, dsnSent: 0, eightBitMimeSent: 0, eightBitMimeNotOffered: 0 });
       expect(warnings.filter((w) => w.includes('CHUNKING not offered'))).toHaveLength(1);
       expect(formatResult(result)).toContain('\n  extensions: BDAT 0 messages, 2 by DATA (CHUNKING not offered); SIZE on 0 MAILs; DSN on 0 MAILs\n');
 
@@ -293,8 +293,8 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
   });
 
   it('CLI: the flags, and one line naming the flag for each bad use', () => {
-    const ok = parseSourceArgs(['--bdat', '100', '--smtputf8', '--size', '--dsn', '-t', '用户@example.com', '127.0.0.1:25']).source;
-    expect(ok).toMatchObject({ bdat: { chunkSize: 100 }, smtputf8: true, size: true, dsn: true, recipient: '用户@example.com' });
+    const ok = parseSourceArgs(['--bdat', '100', '--smtputf8', '--size', '--dsn', '--8bitmime', '-t', '用户@example.com', '127.0.0.1:25']).source;
+    expect(ok).toMatchObject({ bdat: { chunkSize: 100 }, smtputf8: true, size: true, dsn: true, eightBitMime: true, recipient: '用户@example.com' });
     expect(parseSourceArgs(['--bdat', '127.0.0.1:25']).source).toMatchObject({ bdat: {}, target: '127.0.0.1:25' });
     const bad = (args: string[]): string => {
       try {
@@ -309,6 +309,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
     expect(bad(['--bdat', '-o', 'h:25'])).toBe('--bdat cannot be used with -o (old mode sends no EHLO)');
     expect(bad(['--bdat', '-L', 'h:25'])).toBe('--bdat cannot be used with -L (LMTP is sent with DATA)');
     expect(bad(['--size', '-o', 'h:25'])).toBe('--size cannot be used with -o (old mode sends no EHLO)');
+    expect(bad(['--8bitmime', '-o', 'h:25'])).toBe('--8bitmime cannot be used with -o (old mode sends no EHLO)');
     expect(bad(['-t', '用户@example.com', 'h:25'])).toBe('-t 用户@example.com is not ASCII (UTF-8 addresses need --smtputf8)');
     expect(bad(['-f', 'ü@example.com', 'h:25'])).toBe('-f ü@example.com is not ASCII (UTF-8 addresses need --smtputf8)');
   });

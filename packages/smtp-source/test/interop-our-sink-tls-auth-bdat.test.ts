@@ -3,7 +3,7 @@
 // against --users (235 and 535), BDAT against --chunking (dumps equal to those of DATA),
 // SMTPUTF8 and SIZE. Both in-process on an ephemeral loopback port, every run bounded; each
 // case compares what the two sides counted.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkOptionsInput } from '../../smtp-sink/src/index.js';
@@ -195,6 +195,30 @@ describe('our smtp-source against our smtp-sink: BDAT, SMTPUTF8, SIZE', { timeou
     allAgree(result, s, 5);
     expect(result.extensions).toMatchObject({ smtputf8NotOffered: 0 });
     expect(s.smtputf8Messages).toBe(5);
+  });
+
+  it('--8bitmime with an 8-bit -F file: BODY=8BITMIME where 8BITMIME is offered, the bytes intact; counted and warned where not', async () => {
+    const dir = r.dir();
+    const file = join(dir, 'latin1.txt');
+    const text = Buffer.from('Subject: caf\xe9\n\nd\xe9j\xe0 vu, 8-bit\n', 'latin1');
+    writeFileSync(file, text);
+    const { result, s } = await pair({ verbose: 1, dumpTemplate: join(dir, 'd.') }, { eightBitMime: true, messageFile: file, messages: 3, sessions: 1, reuseConnection: true }, 1);
+    allAgree(result, s, 3);
+    expect(result.extensions).toMatchObject({ eightBitMimeSent: 3, eightBitMimeNotOffered: 0 });
+    const dumps = readdirSync(dir).filter((f) => f.startsWith('d.'));
+    expect(dumps).toHaveLength(3);
+    for (const d of dumps) {
+      const dump = readFileSync(join(dir, d));
+      expect(dump.toString('latin1')).toMatch(/^X-Mail-Args: <sender@example\.com> BODY=8BITMIME$/m);
+      // The 8-bit bytes arrive as they were in the file.
+      expect(dump.includes(Buffer.from('d\xe9j\xe0 vu, 8-bit', 'latin1'))).toBe(true);
+    }
+
+    // A sink not offering 8BITMIME (-8): MAIL goes without BODY=, each message counted, one warning.
+    const without = await pair({ announce: { eightBitMime: false }, verbose: 1 }, { eightBitMime: true, messageFile: file, messages: 2, sessions: 1, reuseConnection: true }, 1);
+    allAgree(without.result, without.s, 2);
+    expect(without.result.extensions).toMatchObject({ eightBitMimeSent: 0, eightBitMimeNotOffered: 2 });
+    expect(without.logs.split('\n').filter((l) => l.includes('8BITMIME not offered'))).toHaveLength(1);
   });
 
   it('--size against --size-limit: under the limit accepted, over it 552 on both sides', async () => {
