@@ -75,7 +75,7 @@ export function buildContext(
   enabled[Cmd.Xclient] = options.xclient;
   enabled[Cmd.Xforward] = options.xforward;
   enabled[Cmd.Starttls] = tls !== undefined;
-  enabled[Cmd.Bdat] = options.chunking && !options.lmtp;
+  enabled[Cmd.Bdat] = options.chunking;
   const mechanisms = options.auth?.mechanisms;
   const extensions = { sizeLimit: options.sizeLimit, chunking: enabled[Cmd.Bdat], smtputf8: options.smtputf8 };
 

@@ -79,6 +79,19 @@ describe('EHLO', () => {
 });
 
 describe('BDAT', () => {
+  it('in LMTP mode: LHLO offers CHUNKING, and BDAT LAST gets one reply per accepted recipient', async () => {
+    const s = await sinkWith({ lmtp: true, chunking: true });
+    const c = await client(s);
+    const lhlo = await c.command('LHLO client.example');
+    expect(keywords(lhlo.text)).toContain('CHUNKING');
+    expect((await c.command('MAIL FROM:<a@b.example>')).code).toBe(250);
+    expect((await c.command('RCPT TO:<c@d.example>')).code).toBe(250);
+    expect((await c.command('RCPT TO:<e@d.example>')).code).toBe(250);
+    expect(await exchange(c, 'BDAT 5\r\nhelloBDAT 7 LAST\r\n world\r\n', 3)).toEqual(['250 2.0.0 Ok: 5 bytes', '250 2.2.0 Ok', '250 2.2.0 Ok']);
+    expect(s.stats()).toMatchObject({ messages: 1, messagesAccepted: 1, recipients: 2, bytes: 12 });
+    expectSameTally({ messages: 1, recipients: 2, bytes: 12 }, sinkTally(s.stats()));
+  });
+
   it('header and data in one write; two chunks, then LAST; counted as a message', async () => {
     const s = await sinkWith({ chunking: true });
     const c = await client(s);

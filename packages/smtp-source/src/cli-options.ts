@@ -255,7 +255,6 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
   }
   if (bdat !== undefined) {
     if (source.oldMode) throw new FatalError('--bdat cannot be used with -o (old mode sends no EHLO)');
-    if (source.lmtp) throw new FatalError('--bdat cannot be used with -L (LMTP is sent with DATA)');
     if (bdat === '') source.bdat = {};
     else if (/^\d+$/.test(bdat) && Number(bdat) > 0 && Number.isSafeInteger(Number(bdat))) source.bdat = { chunkSize: Number(bdat) };
     else throw new FatalError(`bad chunk size: ${bdat} (--bdat wants a whole number of bytes greater than 0, or nothing for one chunk)`);

@@ -144,7 +144,6 @@ export class SourceRun extends EventEmitter {
       const n = o.bdat.chunkSize;
       if (n !== undefined && (!Number.isInteger(n) || n <= 0)) throw new RangeError('bdat.chunkSize must be a whole number greater than 0');
       if (o.oldMode) throw new RangeError('bdat cannot be used with oldMode (no EHLO)');
-      if (o.lmtp) throw new RangeError('bdat cannot be used with lmtp');
     }
     if (!o.smtputf8) {
       for (const [v, flag] of [[o.sender, 'sender'], [o.recipient, 'recipient']] as const) {

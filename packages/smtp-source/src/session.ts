@@ -730,6 +730,14 @@ export class SourceSession {
         }
         const t = this.finishing!;
         t.dotReplies++;
+        // LMTP over BDAT: LAST gets one reply per accepted recipient (RFC 3030, RFC 2033), and
+        // only now, pipelined, is it sure how many were accepted.
+        if (t.dotReplies === 1 && t.bdat && run.options.lmtp) {
+          for (let i = 1; i < t.accepted; i++) {
+            this.expects.unshift(Expect.Dot);
+            this.sentAt.unshift(sentAt);
+          }
+        }
         if (t.dotReplies === 1) {
           t.firstCode = code;
           t.firstText = text;

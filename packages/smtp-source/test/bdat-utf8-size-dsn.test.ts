@@ -307,7 +307,6 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
     expect(bad(['--bdat', '0', 'h:25'])).toBe('bad chunk size: 0 (--bdat wants a whole number of bytes greater than 0, or nothing for one chunk)');
     expect(bad(['--bdat=x', 'h:25'])).toMatch(/^bad chunk size: x \(--bdat/);
     expect(bad(['--bdat', '-o', 'h:25'])).toBe('--bdat cannot be used with -o (old mode sends no EHLO)');
-    expect(bad(['--bdat', '-L', 'h:25'])).toBe('--bdat cannot be used with -L (LMTP is sent with DATA)');
     expect(bad(['--size', '-o', 'h:25'])).toBe('--size cannot be used with -o (old mode sends no EHLO)');
     expect(bad(['--8bitmime', '-o', 'h:25'])).toBe('--8bitmime cannot be used with -o (old mode sends no EHLO)');
     expect(bad(['-t', '用户@example.com', 'h:25'])).toBe('-t 用户@example.com is not ASCII (UTF-8 addresses need --smtputf8)');

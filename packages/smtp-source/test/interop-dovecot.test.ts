@@ -185,6 +185,30 @@ describe.skipIf(!available)('smtp-source -L against a real Dovecot LMTP server',
     }
   });
 
+  it('-L --bdat 100 (lock-step, then --pipelining) -r 3 -d: one reply per recipient after BDAT LAST, every copy stored', async () => {
+    for (const [local, pipelining] of [['g', false], ['h', true]] as const) {
+      const { result, journal, warnings } = await send({
+        sessions: 2,
+        messages: 6,
+        recipients: 3,
+        numberRecipients: true,
+        reuseConnection: true,
+        pipelining,
+        bdat: { chunkSize: 100 },
+        length: 1000,
+        recipient: `${local}@${DOMAIN}`,
+      });
+      expect(result.fatal).toBeUndefined();
+      // Dovecot's LHLO reply offers CHUNKING: no message fell back to DATA.
+      expect(warnings).toEqual([]);
+      expect(result.extensions).toMatchObject({ bdatMessages: 6, bdatFallbacks: 0 });
+      expect(journal.map((e) => e.bdat)).toEqual(Array(6).fill(true));
+      expectDelivered(journal, local, 6, 3);
+      await expectLogged(journal);
+      expectSameTally(sourceTally(result), dovecotTally(local));
+    }
+  });
+
   it('-F with lines starting with ".", and -l 5120: stored byte for byte as sent (dot-stuffing undone by Dovecot)', async () => {
     const file = join(tmp, 'dots.eml');
     writeFileSync(file, 'Subject: dots\r\nMessage-Id: <dots@client.example>\r\n\r\n.leading dot\n..two dots\r\n.\n. space\nlast line without a newline');

@@ -190,6 +190,30 @@ describe('our smtp-source against our smtp-sink: BDAT, SMTPUTF8, SIZE', { timeou
     expect(whole.result.bytes).toBe(chunked.result.bytes);
   });
 
+  it('LMTP over BDAT (-L --bdat 300 -r 3, lock-step and pipelined): one reply per recipient after LAST, dumps equal those of DATA', async () => {
+    const n = 4;
+    const lmtp = async (sourceOpts: Partial<SourceOptionsInput>): Promise<{ files: string[]; result: SourceResult; s: ReturnType<TestSink['stats']> }> => {
+      const dir = r.dir();
+      const { result, s } = await pair(
+        { lmtp: true, chunking: true, dumpTemplate: join(dir, 'm.') },
+        { lmtp: true, recipients: 3, length: 2000, messages: n, sessions: 1, reuseConnection: true, trackingHeaders: false, ...sourceOpts },
+        1,
+      );
+      allAgree(result, s, n, 3);
+      expect(result.latency.dot.count).toBe(n * 3);
+      return { files: dumps(dir), result, s };
+    };
+    const data = await lmtp({});
+    expect(data.s.commands).toMatchObject({ data: n, bdat: 0 });
+    for (const pipelining of [false, true]) {
+      const bdat = await lmtp({ bdat: { chunkSize: 300 }, pipelining });
+      expect(bdat.result.extensions).toMatchObject({ bdatMessages: n, bdatFallbacks: 0 });
+      expect(bdat.s.commands.data).toBe(0);
+      expect(bdat.s.commands.bdat).toBeGreaterThan(n * 6); // 300-byte chunks of 2 KB and the headers
+      expect(bdat.files).toEqual(data.files);
+    }
+  });
+
   it('--smtputf8 with a UTF-8 recipient against --smtputf8', async () => {
     const { result, s } = await pair({ smtputf8: true, verbose: 1 }, { smtputf8: true, recipient: 'grüße@bücher.example', messages: 5, sessions: 1, reuseConnection: true }, 1);
     allAgree(result, s, 5);
