@@ -94,11 +94,17 @@ async function talliedSink(args: string[], opts: { unixPath?: string; backlog?: 
         if (!sink.child.stderr!.readableEnded) await once(sink.child.stderr!, 'end');
       }
       const mesg = Number(/mesg=(\d+)/.exec(sink.counter())?.[1] ?? 0);
-      const dumps = readdirSync(dir).filter((f) => /^\d{4}\.[0-9a-f]{8}$/.test(f));
+      // A dump is made at MAIL and unlinked when the transaction is aborted (-Q data, a
+      // hang-up): one met before its unlink is not a message, only a finished one (its data
+      // and the empty line the final "." leaves) is.
+      const dumps = readdirSync(dir)
+        .filter((f) => /^\d{4}\.[0-9a-f]{8}$/.test(f))
+        .map((f) => readFileSync(join(dir, f), 'latin1'))
+        .filter((d) => /(^|\n)Received: from /.test(d) && d.endsWith('\n\n'));
       return {
         messages: refused.has('.') ? 0 : mesg - unanswered,
         recipients: refused.has('rcpt') ? 0 : sinkCommands(sink).filter((c) => c.startsWith('RCPT ')).length,
-        bytes: dumps.reduce((n, f) => n + dumpedWireBytes(readFileSync(join(dir, f), 'latin1')), 0),
+        bytes: dumps.reduce((n, d) => n + dumpedWireBytes(d), 0),
       };
     },
   });
