@@ -74,7 +74,6 @@ describe('smtp-source flag validation', () => {
       ]);
       const result = JSON.parse(readFileSync(json, 'utf8')) as { messages: { accepted: number }; recipients: { accepted: number }; bytes: number };
       const s = await sink!.close();
-      expect(result.messages.accepted).toBeGreaterThan(0);
       // Messages whose end of data was out when the run stopped had their replies waited for,
       // so each side counts the same messages. Transactions cut before their end of data may
       // have had a RCPT accepted whose reply the source never read, and their content cut off

@@ -62,6 +62,35 @@ describe('smtp-source against hostile servers', () => {
     for (const w of logs.split('\n').filter((l) => l.includes('sender rejected'))) expect(w.length).toBeLessThan(16 * 1024);
   });
 
+  it('a fatal error while another session awaits its end-of-data reply: that reply is waited for, and the message counts as accepted', async () => {
+    // Connection 1 answers its "." after 300 ms; connection 2 refuses RCPT after 100 ms, which
+    // without -A ends the run while connection 1's message may already be the server's.
+    let connections = 0;
+    const port = await scripted(
+      '220 hi\r\n',
+      smtp({
+        HELO: (s, st) => {
+          st.conn = ++connections;
+          s.write('250 ok\r\n');
+        },
+        RCPT: (s, st) => {
+          if (st.conn === 2) setTimeout(() => s.write('550 5.1.1 no such user\r\n'), 100);
+          else s.write('250 ok\r\n');
+        },
+        '.': (s, st) => {
+          st.answered = true;
+          setTimeout(() => s.write('250 2.0.0 Ok: queued as LATE1\r\n'), 300);
+        },
+      }),
+    );
+    const t0 = Date.now();
+    const { result: r } = await runBounded({ target: target(port), messages: 2, sessions: 2, timeoutSeconds: 5 }, 8000);
+    expect(r.fatal).toBe('recipient rejected: 550 5.1.1 no such user');
+    // The server said 250 to connection 1's message: so does the result.
+    expect(r.messages).toMatchObject({ started: 2, sent: 1, accepted: 1 });
+    expect(Date.now() - t0).toBeLessThan(2500);
+  });
+
   it('replies sent before the commands are taken as the replies, in order; counts stay consistent', async () => {
     // HELO, MAIL, RCPT and DATA replies all right after the banner, before the client writes;
     // the server then stays silent for those commands. The source reads the queued replies
