@@ -77,8 +77,7 @@ describe('smtp-source against hostile servers', () => {
           if (st.conn === 2) setTimeout(() => s.write('550 5.1.1 no such user\r\n'), 100);
           else s.write('250 ok\r\n');
         },
-        '.': (s, st) => {
-          st.answered = true;
+        '.': (s) => {
           setTimeout(() => s.write('250 2.0.0 Ok: queued as LATE1\r\n'), 300);
         },
       }),
