@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FatalError } from '@smtpstone/core';
+import { scrape, type Scrape } from '../../metrics/test/exposition.js';
 import { startSource, PHASES, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import type { SourceRun } from '../src/engine.js';
 import { LATENCY_QUANTILES, serveSourceMetrics, type MetricsServer } from '../src/metrics.js';
@@ -19,61 +20,6 @@ afterEach(async () => {
 });
 
 const ADDR = { sender: 'sender@example.com', recipient: 'rcpt@example.com', myHostname: 'client.example' } as const;
-
-// ---- a reader of the Prometheus text format ----------------------------------------------
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-interface Scrape {
-  samples: Sample[];
-  types: Map<string, string>;
-  help: Set<string>;
-  value(name: string, labels?: Record<string, string>): number | undefined;
-}
-
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: -?\d+)?$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
-
-function parseExposition(text: string): Scrape {
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  const help = new Set<string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    let m = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
-    if (m !== null) {
-      if (m[1] === 'HELP') help.add(m[2]);
-      else types.set(m[2], m[3]);
-      continue;
-    }
-    m = SAMPLE.exec(line);
-    if (m === null) throw new Error(`not a sample line: ${JSON.stringify(line)}`);
-    const labels: Record<string, string> = {};
-    LABEL.lastIndex = 0;
-    while (m[2] !== undefined && LABEL.lastIndex < m[2].length) {
-      const l = LABEL.exec(m[2]);
-      if (l === null) throw new Error(`bad labels: ${line}`);
-      labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    }
-    const v = m[3];
-    if (!/^(nan|[+-]inf|[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?)$/i.test(v)) throw new Error(`bad value: ${line}`);
-    samples.push({ name: m[1], labels, value: /^nan$/i.test(v) ? NaN : /inf$/i.test(v) ? (v.startsWith('-') ? -Infinity : Infinity) : Number(v) });
-  }
-  const same = (a: Record<string, string>, b: Record<string, string>): boolean =>
-    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
-  return { samples, types, help, value: (name, labels = {}) => samples.find((s) => s.name === name && same(s.labels, labels))?.value };
-}
-
-async function scrape(url: string): Promise<{ m: Scrape; text: string; contentType: string | null }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  expect(res.status).toBe(200);
-  const text = await res.text();
-  return { m: parseExposition(text), text, contentType: res.headers.get('content-type') };
-}
 
 // ---- running a source with metrics ------------------------------------------------------------
 
@@ -159,7 +105,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     const { run, done, metrics } = await sourceWithMetrics({ target: inet(sink), messages: 4, sessions: 2, recipients: 2, length: 300 });
     await waitFor('both sessions in DATA', () => sink.stats().commands.data === 2, 5000, () => sink.stats());
 
-    const during = (await scrape(metrics.url)).m;
+    const during = (await scrape(metrics.url)).scrape;
     expect(during.value('smtpsource_messages_started_total')).toBe(2);
     expect(during.value('smtpsource_messages_accepted_total')).toBe(0);
     expect(during.value('smtpsource_recipients_sent_total')).toBe(4);
@@ -177,7 +123,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     const result = await done;
     expect(result.fatal).toBeUndefined();
     expect(result.messages.accepted).toBe(4);
-    const { m: after } = await scrape(metrics.url);
+    const { scrape: after } = await scrape(metrics.url);
     expectCountsOf(after, result);
     expectLatencyOf(after, result);
     // The sink held DATA for two seconds: the latency is in seconds, not ms or µs.
@@ -194,7 +140,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     const rejected = await sourceWithMetrics({ target: inet(sink), messages: 3, sessions: 1, recipients: 2, allowReject: true });
     const result = await rejected.done;
     expect(result.rejects).toEqual({ rcpt: { '500': 6 } });
-    const { m } = await scrape(rejected.metrics.url);
+    const { scrape: m } = await scrape(rejected.metrics.url);
     expectCountsOf(m, result);
     expectLatencyOf(m, result);
     expect(m.value('smtpsource_rejects_total', { stage: 'rcpt', code: '500' })).toBe(6);
@@ -204,7 +150,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     const refused = await sourceWithMetrics({ target: `127.0.0.1:${await freePort()}`, messages: 1 });
     const failed = await refused.done;
     expect(failed.errors.connectFailures).toBe(1);
-    const { m: m2 } = await scrape(refused.metrics.url);
+    const { scrape: m2 } = await scrape(refused.metrics.url);
     expectCountsOf(m2, failed);
     expect(m2.value('smtpsource_errors_total', { kind: 'connect_failure' })).toBe(1);
   });
@@ -220,7 +166,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     });
     const result = await good.done;
     expect(result.messages.accepted).toBe(6);
-    const { m } = await scrape(good.metrics.url);
+    const { scrape: m } = await scrape(good.metrics.url);
     expect(m.value('smtpsource_tls_handshakes_total')).toBe(result.tls!.handshakes);
     expect(m.value('smtpsource_tls_resumed_total')).toBe(result.tls!.resumed);
     expect(m.value('smtpsource_tls_failures_total')).toBe(0);
@@ -239,7 +185,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
       auth: { mechanism: 'PLAIN', credentials: [{ user: 'u1', password: 'wrong' }] },
     });
     const refused = await wrong.done;
-    const { m: m2 } = await scrape(wrong.metrics.url);
+    const { scrape: m2 } = await scrape(wrong.metrics.url);
     expect(m2.value('smtpsource_auth_failed_total')).toBe(refused.auth!.failed);
     expect(refused.auth!.failed).toBeGreaterThan(0);
 
@@ -247,7 +193,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     const plain = await r.sink();
     const bare = await sourceWithMetrics({ target: inet(plain), messages: 1 });
     await bare.done;
-    const { m: m3 } = await scrape(bare.metrics.url);
+    const { scrape: m3 } = await scrape(bare.metrics.url);
     expect([...m3.types.keys()].filter((n) => /^smtpsource_(tls|auth)_/.test(n))).toEqual([]);
   });
 
@@ -255,7 +201,7 @@ describe('smtp-source metrics', { timeout: 20_000 }, () => {
     const sink = await r.sink();
     const { done, metrics } = await sourceWithMetrics({ target: inet(sink), messages: 5, sessions: 2 });
     await expectTallied(sink, await done);
-    const { m, text, contentType } = await scrape(metrics.url);
+    const { scrape: m, text, contentType } = await scrape(metrics.url);
     expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text.endsWith('\n')).toBe(true);
     expect(m.types.get('smtpsource_latency_seconds')).toBe('summary');
