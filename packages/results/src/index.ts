@@ -57,5 +57,5 @@ export { compareResults, formatComparison, type Comparison, type CompareRow } fr
 export { judge, prepareJudge, EXIT_OK, EXIT_ERROR, EXIT_FAILED, type Judgement, type JudgeInput, type JudgeOptions } from './judge.js';
 export { judgementMarkdown, comparisonMarkdown } from './markdown.js';
 export { fmtMs, formatSourceResult, LATENCY_HEADER, latencyRow, latencyRows, sourceCountLines } from './summary.js';
-export { decodeHistogram, encodeHistogram, addHistograms } from './histogram.js';
+export { decodeHistogram, encodeHistogram, addHistograms, phaseSummary } from './histogram.js';
 export { formatValue, parseLimit, type MetricUnit } from './units.js';

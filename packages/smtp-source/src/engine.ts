@@ -8,10 +8,11 @@ import { hostname } from 'node:os';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { Diagnostics, FatalError, formatEndpoint, openFileLimit, parseConnectEndpoint, perSecond, type Endpoint } from '@smtpstone/core';
+import { phaseSummary } from '@smtpstone/results';
 import { makeSystemRecord, Sampler, type SystemRecord } from '@smtpstone/sampler';
 import { SourceCounters, TlsCounters, type ExtensionRecord, type SourceResult } from './counters.js';
 import { GeneratorMonitor, type GeneratorRecord } from './generator.js';
-import { PhaseHistograms, summarize } from './histograms.js';
+import { PhaseHistograms } from './histograms.js';
 import { Journal, type JournalEntry } from './journal.js';
 import { DEFAULT_BODY, fileBody, fileBodyRaw, HeaderBuilder, lengthBody, newRunId } from './message.js';
 import { EARLY_START_MS, NOT_YET, OpenModel } from './open-model.js';
@@ -651,7 +652,7 @@ export class SourceRun extends EventEmitter {
       latency: this.histograms.summary(),
       // Open model only: the message latency from each message's due time, and the schedule.
       ...(this.open !== undefined
-        ? { correctedLatency: { message: summarize(this.open.corrected) }, schedule: this.open.record((this.endedMs ?? performance.now()) - this.originMs, this.originMs - this.startedMs) }
+        ? { correctedLatency: { message: phaseSummary(this.open.corrected) }, schedule: this.open.record((this.endedMs ?? performance.now()) - this.originMs, this.originMs - this.startedMs) }
         : {}),
       generator: this.generator ?? this.generatorMonitor?.peek(),
       ...(o.tls !== undefined ? { tls: this.tlsCounters.record() } : {}),

@@ -2,14 +2,13 @@
 // exact to 3 significant digits and runs can be merged later from the encoded form.
 import { createRequire } from 'node:module';
 import type { Histogram } from 'hdr-histogram-js';
-import { SOURCE_PHASES, type PhaseSummaryDoc, type SourcePhase } from '@smtpstone/results';
+import { phaseSummary, SOURCE_PHASES, type PhaseSummaryDoc, type SourcePhase } from '@smtpstone/results';
 
 // hdr-histogram-js's index also loads its WebAssembly build and the compression code; the
-// two files we need load in a third of the time, and the encoder only when a run ends.
+// one file we need loads in a third of the time. Summaries and their encoding are
+// @smtpstone/results' (phaseSummary), which loads the JS codec only when a run ends.
 const require = createRequire(import.meta.url);
 const { default: Int32Histogram } = require('hdr-histogram-js/dist/Int32Histogram.js') as typeof import('hdr-histogram-js/dist/Int32Histogram.js');
-const encode = (h: Histogram): string =>
-  (require('hdr-histogram-js/dist/encoding.js') as typeof import('hdr-histogram-js/dist/encoding.js')).encodeIntoCompressedBase64(h);
 
 // The phases are defined with the result format in @smtpstone/results, which merges and judges
 // them. tls (the handshake, from STARTTLS or the TCP connect) and auth (AUTH to its last reply)
@@ -25,8 +24,6 @@ export function newHistogram(): Histogram {
 /** One phase's summary: milliseconds, and the histogram in HdrHistogram's compressed base64 (µs). */
 export type PhaseSummary = PhaseSummaryDoc;
 
-const us = (v: number): number => Math.round(v) / 1000;
-
 export class PhaseHistograms {
   readonly byPhase = new Map<PhaseName, Histogram>(PHASES.map((p) => [p, newHistogram()]));
 
@@ -37,24 +34,9 @@ export class PhaseHistograms {
 
   summary(): Record<PhaseName, PhaseSummary> {
     const out = {} as Record<PhaseName, PhaseSummary>;
-    for (const [phase, h] of this.byPhase) out[phase] = summarize(h);
+    for (const [phase, h] of this.byPhase) out[phase] = phaseSummary(h);
     return out;
   }
-}
-
-/** A histogram of microseconds as milliseconds, with its encoded form. */
-export function summarize(h: Histogram): PhaseSummary {
-  return {
-    count: h.totalCount,
-    min: h.totalCount ? us(h.minNonZeroValue) : 0,
-    mean: h.totalCount ? us(h.mean) : 0,
-    p50: us(h.getValueAtPercentile(50)),
-    p90: us(h.getValueAtPercentile(90)),
-    p99: us(h.getValueAtPercentile(99)),
-    p999: us(h.getValueAtPercentile(99.9)),
-    max: us(h.maxValue),
-    encoded: encode(h),
-  };
 }
 
 /** Records milliseconds into a histogram of microseconds (at least 1 µs). */

@@ -1,7 +1,8 @@
 // The open model's bookkeeping: which message is due next, late starts, the message latency
 // measured from the schedule (coordinated omission corrected), and the figures of each stage.
 import type { Histogram } from 'hdr-histogram-js';
-import { newHistogram, recordMs, summarize, type PhaseSummary } from './histograms.js';
+import { phaseSummary } from '@smtpstone/results';
+import { newHistogram, recordMs, type PhaseSummary } from './histograms.js';
 import { Schedule, type RateStage } from './schedule.js';
 
 /**
@@ -218,7 +219,7 @@ export class OpenModel {
           p99: lag.totalCount ? lag.getValueAtPercentile(99) / 1000 : 0,
           max: lag.totalCount ? lag.maxValue / 1000 : 0,
         },
-        encoded: summarize(lag).encoded,
+        encoded: phaseSummary(lag).encoded,
       },
       sessions: { limit: this.sessionLimit, peak: this.peakSessions },
       stages: this.schedule.stages.map((st, i) => {
@@ -245,7 +246,7 @@ export class OpenModel {
             offeredPerSecond: seconds > 0 ? round3(stageScheduled / seconds) : 0,
             acceptedPerSecond: seconds > 0 ? round3(s.acceptedInWindow / seconds) : 0,
           },
-          latency: summarize(s.latency),
+          latency: phaseSummary(s.latency),
         };
       }),
     };
