@@ -10,3 +10,4 @@ export { formatReport } from './report/text.js';
 export { buildReport, readSystemRecord, writeOutputs, type ReportInputs, type ReportOutputs } from './run.js';
 export { mergeByTime } from './maillog/merge.js';
 export * as svg from './report/svg.js';
+export { AXIS_CSS, CARD_CSS, PAGE_CSS, PRINT_CSS } from './report/page-style.js';

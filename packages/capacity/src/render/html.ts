@@ -3,7 +3,7 @@
 // offline, attached to a CI run, and prints. Two charts against the offered rate: what the
 // server carried (with the y = x line of a server that carries everything) and the latency on a
 // log scale; the knee and the recommendation are marked on both; a table gives every step.
-import { svg } from '@smtpstone/reporter';
+import { AXIS_CSS, CARD_CSS, PAGE_CSS, PRINT_CSS, svg } from '@smtpstone/reporter';
 import { BOUND_HEADINGS, BOUND_TITLES, byRate } from '../judge.js';
 import type { StepResult } from '../step.js';
 import type { SweepResult } from '../sweep.js';
@@ -197,21 +197,12 @@ function details(r: SweepResult): string {
 }
 
 const CSS = `
-:root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff}
-main{max-width:1180px;margin:0 auto;padding:24px 20px 40px}
-h1{font-size:1.6rem;margin:0 0 .25rem;overflow-wrap:anywhere}
-h2{font-size:1.2rem;margin:2rem 0 .7rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
+${PAGE_CSS}
 .headline{font-size:1.08rem;font-weight:600;margin:.3rem 0 .6rem}
 .sub{color:var(--muted);margin:.1rem 0;overflow-wrap:anywhere}
 .knee{margin:.8rem 0 1rem;padding-left:1.2rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px;margin-top:1rem}
-.card{border:1px solid var(--line);border-radius:8px;padding:8px 12px;background:var(--soft)}
-.card b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
-.card span{color:var(--muted);font-size:.85rem}
-.card.warn{border-color:#d4a72c;background:#fff8c5}
-.card.alarm{border-color:#cf222e;background:#ffebe9}
+${CARD_CSS}
 .card.ok{border-color:#1a7f37;background:#dafbe1}
 .notes{border-left:4px solid #d4a72c;background:#fff8c5;padding:2px 16px 6px;margin-top:1.2rem;border-radius:4px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:24px}
@@ -231,14 +222,7 @@ td.bad{color:#a40e26;font-weight:600;background:#ffebe9}
 .note{color:var(--muted);font-size:.82rem;margin:.35rem 0 0}
 .reasons{font-size:.92rem}
 .reasons li{overflow-wrap:anywhere}
-footer{margin-top:2.5rem;color:var(--muted);font-size:.82rem;overflow-wrap:anywhere}
-.axis line{stroke:#8c959f;stroke-width:1}
-.axis line.grid{stroke:#e6eaef}
-.axis text{fill:#59636e}
-.axis-title{fill:#1f2328;font-weight:600}
-.baseline{stroke:#8c959f;fill:none}
-.legend text,.label{fill:#1f2328}
-.label{font-size:12px}
+${AXIS_CSS}
 .line{fill:none;stroke-width:2.2;stroke-linejoin:round;stroke-linecap:round}
 .line.thin{stroke-width:1.4}
 .dash{stroke-dasharray:6 4}
@@ -260,14 +244,7 @@ circle.v-incomplete{fill:#8c959f}
 .pill.v-fail{background:#ffd8d3;color:#a40e26}
 .pill.v-untrusted{background:#fff8c5;color:#7d4e00}
 .pill.v-incomplete{background:#eaeef2;color:#424a53}
-@media print{
-body{font-size:10.5pt}
-main{max-width:none;padding:0}
-.scroll{overflow:visible}
-svg.chart{min-width:0}
-section,figure,table,.cards{break-inside:avoid}
-*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-}
+${PRINT_CSS}
 `;
 
 /** The sweep as one HTML page, with no outside resource. */

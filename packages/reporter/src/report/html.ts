@@ -20,6 +20,7 @@ import {
   type Table,
 } from './markdown.js';
 import type { LatencyPoint, ReportModel, Timeline, TimelineBucket } from './model.js';
+import { AXIS_CSS, CARD_CSS, PAGE_CSS, PRINT_CSS } from './page-style.js';
 import {
   areaPath,
   axisBottom,
@@ -544,19 +545,10 @@ function footer(model: ReportModel): string {
 // The stylesheet. Colours: the Okabe-Ito palette (distinct for the common colour blindnesses).
 
 const CSS = `
-:root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff}
-main{max-width:1180px;margin:0 auto;padding:24px 20px 40px}
-h1{font-size:1.6rem;margin:0 0 .25rem;overflow-wrap:anywhere}
-h2{font-size:1.2rem;margin:2rem 0 .7rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
+${PAGE_CSS}
 .headline{font-size:1.08rem;font-weight:600;margin:.3rem 0 1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(120px,1fr));gap:10px}
-.card{border:1px solid var(--line);border-radius:8px;padding:8px 12px;background:var(--soft)}
-.card b{display:block;font-size:1.3rem;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
-.card span{color:var(--muted);font-size:.85rem}
-.card.warn{border-color:#d4a72c;background:#fff8c5}
-.card.alarm{border-color:#cf222e;background:#ffebe9}
+${CARD_CSS}
 .warnings{border-left:4px solid #d4a72c;background:#fff8c5;padding:2px 16px 6px;margin-top:1.2rem;border-radius:4px}
 .warnings h2{border:0;margin:.6rem 0 .2rem;font-size:1.05rem}
 .warnings li,.reasons li{overflow-wrap:anywhere}
@@ -583,14 +575,7 @@ thead th.num{white-space:normal}
 .v-not-saturated{background:#dafbe1;color:#116329}
 .v-unknown{background:#eaeef2;color:#424a53}
 .reasons{margin:.2rem 0 1rem;padding-left:1.3rem;font-size:.92rem}
-footer{margin-top:2.5rem;color:var(--muted);font-size:.82rem;overflow-wrap:anywhere}
-.axis line{stroke:#8c959f;stroke-width:1}
-.axis line.grid{stroke:#e6eaef}
-.axis text{fill:#59636e}
-.axis-title{fill:#1f2328;font-weight:600}
-.baseline{stroke:#8c959f;fill:none}
-.legend text,.label{fill:#1f2328}
-.label{font-size:12px}
+${AXIS_CSS}
 .c-inj{stroke:#0072b2;fill:#0072b2}
 .c-del{stroke:#009e73;fill:#009e73}
 .c-def{stroke:#e69f00;fill:#e69f00}
@@ -616,15 +601,8 @@ footer{margin-top:2.5rem;color:var(--muted);font-size:.82rem;overflow-wrap:anywh
 .bar{stroke:#fff;stroke-width:1}
 .marker{stroke:#1f2328;stroke-width:2.5;fill:none}
 .dot{stroke:#fff;stroke-width:1.5}
-@media print{
-body{font-size:10.5pt}
-main{max-width:none;padding:0}
-.scroll{overflow:visible}
-svg.chart{min-width:0}
-.pair{grid-template-columns:minmax(0,1.7fr) minmax(0,1fr)}
-section,figure,table,.cards{break-inside:avoid}
-*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-}
+${PRINT_CSS}
+@media print{.pair{grid-template-columns:minmax(0,1.7fr) minmax(0,1fr)}}
 `;
 
 /** The report as one HTML page, with no outside resource: charts are inline SVG, drawn here. */
