@@ -29,6 +29,35 @@ export interface PrivateDovecot {
 }
 
 /**
+ * A private Dovecot master run from `conf` in `dir`: start() runs `dovecot -c conf`; stop()
+ * ends the master by its pid file (SIGTERM, SIGKILL after 5 s) and removes the directory.
+ */
+function dovecotMaster(dir: string, conf: string, logPath: string): { start(): Promise<void>; stop(): Promise<void> } {
+  const pidFile = join(dir, 'run', 'master.pid');
+  let started = false;
+  return {
+    async start() {
+      backdate(conf);
+      started = true;
+      const r = await exec(bin('dovecot'), ['-c', conf], 15000);
+      if (r.code !== 0) throw new Error(`dovecot -c ${conf} exited ${r.code ?? r.signal}\n${r.stdout}${r.stderr}\n${readText(logPath)}`);
+    },
+    async stop() {
+      try {
+        const pid = started ? readPid(pidFile) : undefined;
+        if (pid !== undefined && alive(pid)) {
+          kill(pid, 'SIGTERM');
+          await waitUntil('the Dovecot master to exit', () => !alive(pid), 5000).catch(() => kill(pid, 'SIGKILL'));
+        }
+        started = false;
+      } finally {
+        removeDir(dir);
+      }
+    },
+  };
+}
+
+/**
  * A private Dovecot speaking LMTP only, on 127.0.0.1:<ephemeral>: every user exists (static
  * userdb, allow_all_users) and gets a Maildir under the private directory, owned by nobody.
  */
@@ -37,20 +66,7 @@ export async function startPrivateDovecotLmtp(): Promise<PrivateDovecot> {
   const conf = join(dir, 'dovecot.conf');
   const mailRoot = join(dir, 'mail');
   const logPath = join(dir, 'log', 'dovecot.log');
-  const pidFile = join(dir, 'run', 'master.pid');
-  let started = false;
-  const stop = async (): Promise<void> => {
-    try {
-      const pid = started ? readPid(pidFile) : undefined;
-      if (pid !== undefined && alive(pid)) {
-        kill(pid, 'SIGTERM');
-        await waitUntil('the Dovecot master to exit', () => !alive(pid), 5000).catch(() => kill(pid, 'SIGKILL'));
-      }
-      started = false;
-    } finally {
-      removeDir(dir);
-    }
-  };
+  const { start, stop } = dovecotMaster(dir, conf, logPath);
   try {
     for (const d of ['run', 'state', 'log', 'mail']) mkdirSync(join(dir, d));
     const nobody = ids('nobody');
@@ -85,10 +101,7 @@ service lmtp {
 }
 `,
     );
-    backdate(conf);
-    started = true;
-    const r = await exec(bin('dovecot'), ['-c', conf], 15000);
-    if (r.code !== 0) throw new Error(`dovecot -c ${conf} exited ${r.code ?? r.signal}\n${r.stdout}${r.stderr}\n${readText(logPath)}`);
+    await start();
     await waitForBanner(port);
     return {
       dir,
@@ -140,21 +153,8 @@ export async function startPrivateDovecotAuth(setup: { users: Record<string, str
   const conf = join(dir, 'dovecot.conf');
   const passwd = join(dir, 'passwd');
   const logPath = join(dir, 'log', 'dovecot.log');
-  const pidFile = join(dir, 'run', 'master.pid');
   const socketPath = join(dir, 'sasl', 'auth');
-  let started = false;
-  const stop = async (): Promise<void> => {
-    try {
-      const pid = started ? readPid(pidFile) : undefined;
-      if (pid !== undefined && alive(pid)) {
-        kill(pid, 'SIGTERM');
-        await waitUntil('the Dovecot master to exit', () => !alive(pid), 5000).catch(() => kill(pid, 'SIGKILL'));
-      }
-      started = false;
-    } finally {
-      removeDir(dir);
-    }
-  };
+  const { start, stop } = dovecotMaster(dir, conf, logPath);
   try {
     for (const d of ['run', 'state', 'log', 'sasl']) mkdirSync(join(dir, d), { mode: 0o755 });
     for (const [user, password] of Object.entries(setup.users)) {
@@ -193,10 +193,7 @@ service anvil {
 }
 `,
     );
-    backdate(conf);
-    started = true;
-    const r = await exec(bin('dovecot'), ['-c', conf], 15000);
-    if (r.code !== 0) throw new Error(`dovecot -c ${conf} exited ${r.code ?? r.signal}\n${r.stdout}${r.stderr}\n${readText(logPath)}`);
+    await start();
     await waitUntil('the Dovecot auth socket', () => existsSync(socketPath), 10000, () => readText(logPath));
     return { dir, socketPath, logPath, log: () => readText(logPath), stop };
   } catch (err) {
