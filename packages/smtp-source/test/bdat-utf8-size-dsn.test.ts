@@ -104,24 +104,20 @@ async function bdatRecorder(ehlo: string[], refuseChunk = 0): Promise<BdatRecord
   };
 }
 
+/** Our source against a recorder: this file's client, sender, recipient and a 5 s timeout; warnings kept. */
+async function recorded(rec: { port: number }, options: Partial<SourceOptionsInput>): Promise<{ result: SourceResult; warnings: string[] }> {
+  const warnings: string[] = [];
+  const result = await runSource({ target: `127.0.0.1:${rec.port}`, myHostname: CLIENT, sender: SENDER, recipient: RCPT, timeoutSeconds: 5, writeLog: (l) => warnings.push(l), ...options });
+  return { result, warnings };
+}
+
 const ALL = ['PIPELINING', 'SIZE 10240000', 'CHUNKING', 'SMTPUTF8', 'DSN', '8BITMIME'];
 
 describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
   it('--bdat 100 with -l 5000: BDAT 100 chunks, the last BDAT n LAST; the chunks join to the message, not dot-stuffed', async () => {
     const rec = await bdatRecorder(ALL);
     try {
-      const warnings: string[] = [];
-      const result = await runSource({
-        target: `127.0.0.1:${rec.port}`,
-        myHostname: CLIENT,
-        sender: SENDER,
-        recipient: RCPT,
-        length: 5000,
-        bdat: { chunkSize: 100 },
-        size: true,
-        timeoutSeconds: 5,
-        writeLog: (l) => warnings.push(l),
-      });
+      const { result, warnings } = await recorded(rec, { length: 5000, bdat: { chunkSize: 100 }, size: true });
       expect(result.fatal).toBeUndefined();
       expect(warnings).toEqual([]);
       expect(result.messages).toMatchObject({ sent: 1, accepted: 1 });
@@ -154,19 +150,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
   it('--bdat (one chunk), --pipelining: MAIL, RCPT and "BDAT n LAST" with the message in one write', async () => {
     const rec = await bdatRecorder(ALL);
     try {
-      const result = await runSource({
-        target: `127.0.0.1:${rec.port}`,
-        myHostname: CLIENT,
-        sender: SENDER,
-        recipient: RCPT,
-        recipients: 2,
-        messages: 2,
-        reuseConnection: true,
-        pipelining: true,
-        bdat: {},
-        timeoutSeconds: 5,
-        writeLog: () => undefined,
-      });
+      const { result } = await recorded(rec, { recipients: 2, messages: 2, reuseConnection: true, pipelining: true, bdat: {} });
       expect(result.fatal).toBeUndefined();
       expect(result.messages).toMatchObject({ sent: 2, accepted: 2, rejected: 0, failed: 0 });
       expect(rec.chunks).toHaveLength(2);
@@ -204,17 +188,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
     const rec = await bdatRecorder(ALL);
     try {
       const rcpt = '用户+x=y@example.com';
-      const result = await runSource({
-        target: `127.0.0.1:${rec.port}`,
-        myHostname: CLIENT,
-        sender: SENDER,
-        recipient: rcpt,
-        smtputf8: true,
-        dsn: true,
-        bdat: {},
-        timeoutSeconds: 5,
-        writeLog: () => undefined,
-      });
+      const { result } = await recorded(rec, { recipient: rcpt, smtputf8: true, dsn: true, bdat: {} });
       expect(result.fatal).toBeUndefined();
       expect(result.extensions).toMatchObject({ dsnSent: 1, smtputf8NotOffered: 0 });
       const runId = result.options.runId as string;
@@ -229,20 +203,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
   it('no CHUNKING, SMTPUTF8, SIZE, DSN offered: DATA instead of BDAT (warned once, counted), plain MAIL/RCPT; --smtputf8 fails the message', async () => {
     const rec = await bdatRecorder(['PIPELINING']);
     try {
-      const warnings: string[] = [];
-      const result = await runSource({
-        target: `127.0.0.1:${rec.port}`,
-        myHostname: CLIENT,
-        sender: SENDER,
-        recipient: RCPT,
-        messages: 2,
-        bdat: { chunkSize: 10 },
-        size: true,
-        dsn: true,
-        timeoutSeconds: 5,
-        allowReject: true,
-        writeLog: (l) => warnings.push(l),
-      });
+      const { result, warnings } = await recorded(rec, { messages: 2, bdat: { chunkSize: 10 }, size: true, dsn: true, allowReject: true });
       // The recorder refuses DATA: that it was sent is what counts here.
       expect(rec.commands.filter((c) => c === 'DATA')).toHaveLength(2);
       expect(rec.commands.filter((c) => c.startsWith('MAIL'))).toEqual([`MAIL FROM:<${SENDER}>`, `MAIL FROM:<${SENDER}>`]);
@@ -251,17 +212,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
       expect(warnings.filter((w) => w.includes('CHUNKING not offered'))).toHaveLength(1);
       expect(formatResult(result)).toContain('\n  extensions: BDAT 0 messages, 2 by DATA (CHUNKING not offered); SIZE on 0 MAILs; DSN on 0 MAILs\n');
 
-      const utf8 = await runSource({
-        target: `127.0.0.1:${rec.port}`,
-        myHostname: CLIENT,
-        sender: SENDER,
-        recipient: '用户@example.com',
-        smtputf8: true,
-        messages: 2,
-        allowReject: true,
-        timeoutSeconds: 5,
-        writeLog: () => undefined,
-      });
+      const { result: utf8 } = await recorded(rec, { recipient: '用户@example.com', smtputf8: true, messages: 2, allowReject: true });
       expect(utf8.messages).toMatchObject({ accepted: 0, failed: 2 });
       expect(utf8.extensions?.smtputf8NotOffered).toBe(2);
       const fatal = await runSource({ target: `127.0.0.1:${rec.port}`, myHostname: CLIENT, smtputf8: true, timeoutSeconds: 5, writeLog: () => undefined });
@@ -274,16 +225,7 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
   it('a refused BDAT chunk (lock-step): no more chunks, RSET, the message rejected (-A: counted at data)', async () => {
     const rec = await bdatRecorder(ALL, 2);
     try {
-      const result = await runSource({
-        target: `127.0.0.1:${rec.port}`,
-        myHostname: CLIENT,
-        sender: SENDER,
-        recipient: RCPT,
-        bdat: { chunkSize: 50 },
-        allowReject: true,
-        timeoutSeconds: 5,
-        writeLog: () => undefined,
-      });
+      const { result } = await recorded(rec, { bdat: { chunkSize: 50 }, allowReject: true });
       expect(result.messages).toMatchObject({ accepted: 0, rejected: 1 });
       expect(result.rejects).toEqual({ data: { '554': 1 } });
       expect(rec.commands.slice(3)).toEqual(['BDAT 50', 'BDAT 50', 'RSET', 'QUIT']);
