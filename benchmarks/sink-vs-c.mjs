@@ -21,7 +21,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, spawnWithFiles, track,
-  tempDirs, SinkProc, round, median, fmtRate, fmtMiB, textTable, markdownTable, distHash, pick, clkTck, machineMeta,
+  tempDirs, SinkProc, round, median, spread, fmtRate, fmtMiB, textTable, markdownTable, distHash, pick, clkTck, machineMeta,
   finishMeta, writeResults,
 } from './lib.mjs';
 
@@ -194,11 +194,10 @@ function settle() {
 
 function summarize(runs) {
   const good = runs.filter((r) => r.ok);
-  const rates = good.map((r) => r.msgPerS);
   return {
     runs: runs.length,
     ok: good.length,
-    msgPerS: { median: round(median(rates), 1), min: round(Math.min(...rates), 1), max: round(Math.max(...rates), 1) },
+    msgPerS: spread(good.map((r) => r.msgPerS)),
     sinkCpuS: round(median(good.map((r) => r.sinkCpuS)), 2),
     sinkCpuUsPerMsg: round(median(good.map((r) => r.sinkCpuUsPerMsg)), 1),
     sourceCpuS: round(median(good.map((r) => r.sourceCpuS)), 2),

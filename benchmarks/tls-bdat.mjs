@@ -22,7 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, SinkProc, round, median,
+  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, SinkProc, round, median, spread,
   textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags,
 } from './lib.mjs';
 
@@ -137,11 +137,10 @@ async function runSource(a, sink, variant, seconds, work) {
 function summarize(runs) {
   const good = runs.filter((r) => r.ok);
   const m = (k) => median(good.map((r) => r[k]));
-  const rates = good.map((r) => r.msgPerS);
   return {
     runs: runs.length,
     ok: good.length,
-    msgPerS: { median: round(m('msgPerS'), 1), min: round(Math.min(...rates), 1), max: round(Math.max(...rates), 1) },
+    msgPerS: spread(good.map((r) => r.msgPerS)),
     sourceCpuS: round(m('sourceCpuS'), 2),
     sinkCpuS: round(m('sinkCpuS'), 2),
     usPerMsg: round(m('usPerMsg'), 1),

@@ -23,12 +23,12 @@
 //
 // Needs root, Postfix and openssl. Build the workspace first: npx tsc -b packages/*
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postfixMissing, startPrivatePostfix } from '@smtpstone/testbed';
+import { makeTestCerts, postfixMissing, startPrivatePostfix } from '@smtpstone/testbed';
 import {
-  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, round, median, sleep,
+  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, round, median, spread, sleep,
   textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags, statFields, clkTck,
 } from './lib.mjs';
 
@@ -58,19 +58,6 @@ function parseArgs(argv) {
     }
   });
   return a;
-}
-
-// ---- certificates -------------------------------------------------------------------------
-
-/** A CA and a server certificate (RSA 2048, SAN mx.example.test) signed by it, in dir. */
-function makeCerts(dir) {
-  const ossl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=smtpstone benchmark CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${SERVER_NAME}`);
-  writeFileSync(join(dir, 'server.ext'), `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
-  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
 }
 
 // ---- Postfix's CPU from /proc -------------------------------------------------------------
@@ -144,7 +131,7 @@ async function waitForEmptyQueue(queueDir, timeoutMs = 60000) {
 // ---- modes and one run --------------------------------------------------------------------
 
 function modes(certs) {
-  const tls = ['--starttls', '--tls-ca', certs.ca, '--tls-servername', SERVER_NAME];
+  const tls = ['--starttls', '--tls-ca', certs.caFile, '--tls-servername', SERVER_NAME];
   return [
     { id: 'plain', name: 'plaintext', args: [] },
     { id: 'starttls', name: 'STARTTLS, full handshake per connection', args: tls },
@@ -210,13 +197,12 @@ async function runSource(a, pf, masterPid, mode, m, work) {
 function summarize(runs) {
   const good = runs.filter((r) => r.ok);
   const m = (k) => median(good.map((r) => r[k]));
-  const rates = good.map((r) => r.msgPerS);
   const handshakes = good.reduce((n, r) => n + (r.tls?.handshakes ?? 0), 0);
   const resumed = good.reduce((n, r) => n + (r.tls?.resumed ?? 0), 0);
   return {
     runs: runs.length,
     ok: good.length,
-    msgPerS: { median: round(m('msgPerS'), 1), min: round(Math.min(...rates), 1), max: round(Math.max(...rates), 1) },
+    msgPerS: spread(good.map((r) => r.msgPerS)),
     sourceUsPerMsg: round(m('sourceUsPerMsg'), 1),
     sourceInRunUsPerMsg: round(m('sourceInRunUsPerMsg'), 1),
     smtpdUsPerMsg: round(m('smtpdUsPerMsg'), 1),
@@ -278,11 +264,13 @@ async function main() {
   }
   const out = { modes: [], failures: [] };
   try {
-    const certs = makeCerts(work);
+    // A CA and a server certificate for SERVER_NAME, RSA 2048, in a directory smtpd can read.
+    const certs = makeTestCerts({ names: [SERVER_NAME], keyType: 'rsa' });
+    tempDirs.add(certs.dir);
     pf = await startPrivatePostfix({
       main: {
-        smtpd_tls_cert_file: certs.cert,
-        smtpd_tls_key_file: certs.key,
+        smtpd_tls_cert_file: certs.certFile,
+        smtpd_tls_key_file: certs.keyFile,
         smtpd_tls_security_level: 'may',
         // Keep each smtpd alive over the whole run, so its CPU can be read from /proc.
         max_use: '1000000',
@@ -318,7 +306,7 @@ async function main() {
         );
       }
     }
-    for (const v of ms) out.modes.push({ id: v.id, name: v.name, sourceArgs: ['-s', String(a.sessions), '-m', String(a.m), ...v.args.map((x) => (x === certs.ca ? 'CA' : x))], runs: runs[v.id], summary: summarize(runs[v.id]) });
+    for (const v of ms) out.modes.push({ id: v.id, name: v.name, sourceArgs: ['-s', String(a.sessions), '-m', String(a.m), ...v.args.map((x) => (x === certs.caFile ? 'CA' : x))], runs: runs[v.id], summary: summarize(runs[v.id]) });
     const by = Object.fromEntries(out.modes.map((v) => [v.id, v.summary]));
     out.ratios = [['starttls', 'plain'], ['reuse', 'plain'], ['reuse', 'starttls']].map(([x, y]) => ({
       of: x,
