@@ -5,12 +5,11 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseUsers, type AuthMechanism, type SinkStats } from '../src/index.js';
 import { CLI, currentUser, peer, portOf, RawClient, run } from './helpers.js';
 import { expectSameTally, resources, settled, sinkTally, type TestSink } from './interop-helpers.js';
-import { addTallies, nodemailerTally, swaksTally } from './tallies.js';
+import { addTallies, nodemailerTally, swaksTally, nodemailerTransport } from './tallies.js';
 
 const swaksBin = peer('swaks');
 const r = resources();
@@ -173,26 +172,8 @@ describe('AUTH without a users file', () => {
 });
 
 describe('nodemailer authenticates', () => {
-  type Transport = ReturnType<typeof nodemailer.createTransport>;
-  let transports: Transport[] = [];
-  afterEach(() => {
-    for (const t of transports) t.close();
-    transports = [];
-  });
   const send = (sink: TestSink, auth: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: portOf(sink),
-      secure: false,
-      ignoreTLS: true,
-      name: 'client.example',
-      connectionTimeout: 5000,
-      greetingTimeout: 5000,
-      socketTimeout: 5000,
-      auth,
-      ...extra,
-    } as Parameters<typeof nodemailer.createTransport>[0]);
-    transports.push(t);
+    const t = nodemailerTransport(portOf(sink), { secure: false, ignoreTLS: true, auth, ...extra });
     return t.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'auth', text: 'hi' });
   };
 

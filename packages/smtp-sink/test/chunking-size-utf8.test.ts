@@ -4,11 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peer, portOf, RawClient, tempDir, testSink } from './helpers.js';
 import { expectSameTally, sinkTally, wireBytes } from './interop-helpers.js';
-import { nodemailerTally, pySmtplib } from './tallies.js';
+import { nodemailerTally, pySmtplib, nodemailerTransport } from './tallies.js';
 import { parseSinkArgs } from '../src/cli-options.js';
 import type { Sink, SinkOptionsInput } from '../src/index.js';
 
@@ -296,15 +295,11 @@ out['quit'] = s.quit()
 
   it('nodemailer sends to a UTF-8 address when SMTPUTF8 is announced', async () => {
     const s = await sinkWith({ smtputf8: true });
-    const t = nodemailer.createTransport({ host: '127.0.0.1', port: portOf(s), secure: false, ignoreTLS: true, name: 'client.example' });
-    try {
-      const info = await t.sendMail({ from: 'jürgen@exämple.de', to: 'δοκιμή@παράδειγμα.δοκιμή', subject: 'ü', text: 'hallo' });
-      expect(info.rejected).toEqual([]);
-      expect(s.stats()).toMatchObject({ messages: 1, messagesAccepted: 1, smtputf8Messages: 1 });
-      expectSameTally(nodemailerTally([info]), sinkTally(s.stats()));
-    } finally {
-      t.close();
-    }
+    const t = nodemailerTransport(portOf(s), { secure: false, ignoreTLS: true });
+    const info = await t.sendMail({ from: 'jürgen@exämple.de', to: 'δοκιμή@παράδειγμα.δοκιμή', subject: 'ü', text: 'hallo' });
+    expect(info.rejected).toEqual([]);
+    expect(s.stats()).toMatchObject({ messages: 1, messagesAccepted: 1, smtputf8Messages: 1 });
+    expectSameTally(nodemailerTally([info]), sinkTally(s.stats()));
   });
 });
 

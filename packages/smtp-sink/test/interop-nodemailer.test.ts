@@ -2,35 +2,16 @@
 // reused connections, several recipients, DSN parameters, and LMTP (one reply per recipient).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { portOf } from './helpers.js';
 import { expectSameTally, NO_PROBLEMS, problems, resources, settled, sinkTally, type TestSink } from './interop-helpers.js';
-import { nodemailerTally } from './tallies.js';
+import { nodemailerTally, nodemailerTransport, type NodemailerTransport } from './tallies.js';
 
 const r = resources();
 
-type Transport = ReturnType<typeof nodemailer.createTransport>;
-let transports: Transport[] = [];
-afterEach(() => {
-  for (const t of transports) t.close();
-  transports = [];
-});
-
-function transport(sink: TestSink, extra: Record<string, unknown> = {}): Transport {
-  const t = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: portOf(sink),
-    secure: false,
-    ignoreTLS: true,
-    name: 'client.example',
-    connectionTimeout: 5000,
-    greetingTimeout: 5000,
-    socketTimeout: 5000,
-    ...extra,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
-  transports.push(t);
-  return t;
+/** Plain SMTP to the sink (no STARTTLS even when offered). */
+function transport(sink: TestSink, extra: Record<string, unknown> = {}): NodemailerTransport {
+  return nodemailerTransport(portOf(sink), { secure: false, ignoreTLS: true, ...extra });
 }
 
 function firstDifference(a: string, b: string): number {

@@ -5,8 +5,29 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import nodemailer from 'nodemailer';
 import { expect, onTestFinished } from 'vitest';
 import { runOk, type Tally } from './interop-helpers.js';
+
+export type NodemailerTransport = ReturnType<typeof nodemailer.createTransport>;
+
+/**
+ * A nodemailer transport to a sink on 127.0.0.1:port (HELO name client.example, 5 s
+ * timeouts) with `options` on top, closed when the test ends.
+ */
+export function nodemailerTransport(port: number, options: Record<string, unknown> = {}): NodemailerTransport {
+  const t = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    name: 'client.example',
+    connectionTimeout: 5000,
+    greetingTimeout: 5000,
+    socketTimeout: 5000,
+    ...options,
+  } as Parameters<typeof nodemailer.createTransport>[0]);
+  onTestFinished(() => t.close());
+  return t;
+}
 
 /** The sum of tallies, for a test whose client ran several times. */
 export function addTallies(...tallies: Tally[]): Tally {

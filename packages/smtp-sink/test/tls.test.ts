@@ -4,11 +4,10 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, currentUser, peer, portOf, run } from './helpers.js';
 import { expectSameTally, resources, settled, sinkTally, waitFor, wireBytes, type TestSink } from './interop-helpers.js';
-import { nodemailerTally, swaksTally } from './tallies.js';
+import { nodemailerTally, swaksTally, nodemailerTransport, type NodemailerTransport } from './tallies.js';
 import { makeTestCerts, type TestCerts } from '@smtpstone/testbed';
 import { SClient, SmtpConn } from './tls-helpers.js';
 
@@ -33,19 +32,8 @@ function track<T extends { close(): void }>(c: T): T {
   return c;
 }
 
-type Transport = ReturnType<typeof nodemailer.createTransport>;
-function transport(sink: TestSink, extra: Record<string, unknown>): Transport {
-  const t = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: portOf(sink),
-    name: 'client.example',
-    connectionTimeout: 5000,
-    greetingTimeout: 5000,
-    socketTimeout: 5000,
-    ...extra,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
-  track(t);
-  return t;
+function transport(sink: TestSink, extra: Record<string, unknown>): NodemailerTransport {
+  return nodemailerTransport(portOf(sink), extra);
 }
 
 const message = { from: 'a@example.com', to: 'b@example.com', subject: 'over TLS', text: 'hello\n.dot line\n' };
