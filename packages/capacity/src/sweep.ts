@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { findKnee, type KneeRecord } from './judge.js';
-import { resolveSweepOptions, round3, type SweepBounds, type SweepOptionsInput } from './options.js';
+import { resolveSweepOptions, round3, type SweepOptions, type SweepOptionsInput } from './options.js';
 import { runStep, type StepResult } from './step.js';
 
 export interface SweepResult {
@@ -14,15 +14,8 @@ export interface SweepResult {
   target: string;
   startedAt: string;
   elapsedMs: number;
-  settings: {
-    rates: number[];
-    stepDurationMs: number;
-    pauseMs: number;
-    refine: number;
-    keepGoing: boolean;
-    headroom: number;
-    bounds: SweepBounds;
-    requirePerSecond?: number;
+  /** The options the sweep ran with; the source's, the sampler's and the log's as records. */
+  settings: Pick<SweepOptions, 'rates' | 'stepDurationMs' | 'pauseMs' | 'refine' | 'keepGoing' | 'headroom' | 'bounds' | 'requirePerSecond'> & {
     /** smtp-source's settings shared by the steps (sessions, -d, -l, -r, ...). */
     source: Record<string, unknown>;
     sample: boolean;
