@@ -432,8 +432,7 @@ export class SinkSession {
       case Cmd.Mail:
         if (ctx.mailGated && this.mailRefused()) return;
         if (this.inTransaction) {
-          ctx.counters.outOfOrder++;
-          this.reject(REPLY.nestedMail);
+          this.outOfOrder(REPLY.nestedMail);
           return;
         }
         if (ctx.checkParams && this.mailRefusedByParams(line!, argsStart, end)) return;
@@ -448,8 +447,7 @@ export class SinkSession {
         return;
       case Cmd.Rcpt:
         if (!this.inTransaction) {
-          ctx.counters.outOfOrder++;
-          this.reject(REPLY.needMail);
+          this.outOfOrder(REPLY.needMail);
           return;
         }
         if (ctx.checkParams && this.rcptRefusedByParams(line!, argsStart, end)) return;
@@ -460,13 +458,11 @@ export class SinkSession {
         return;
       case Cmd.Data:
         if (!this.inTransaction || this.acceptedRecipients === 0) {
-          ctx.counters.outOfOrder++;
-          this.reject(REPLY.needRcpt);
+          this.outOfOrder(REPLY.needRcpt);
           return;
         }
         if (this.bdatSeen) {
-          ctx.counters.outOfOrder++;
-          this.reject(REPLY.bdatAfterData);
+          this.outOfOrder(REPLY.bdatAfterData);
           return;
         }
         this.reply(REPLY.dataGo);
@@ -474,8 +470,7 @@ export class SinkSession {
         return;
       case Cmd.Bdat:
         if (!this.inTransaction || this.acceptedRecipients === 0) {
-          ctx.counters.outOfOrder++;
-          this.reject(REPLY.needRcpt);
+          this.outOfOrder(REPLY.needRcpt);
         } else {
           this.bdatDiscard = false;
           if (!this.bdatSeen) this.startBdat();
@@ -584,13 +579,11 @@ export class SinkSession {
   private auth(line: Buffer, argsStart: number, end: number): void {
     const ctx = this.ctx;
     if (this.authenticated) {
-      ctx.counters.outOfOrder++;
-      this.reject(AUTH_REPLY.already);
+      this.outOfOrder(AUTH_REPLY.already);
       return;
     }
     if (this.inTransaction) {
-      ctx.counters.outOfOrder++;
-      this.reject(AUTH_REPLY.inTransaction);
+      this.outOfOrder(AUTH_REPLY.inTransaction);
       return;
     }
     const exchange: AuthExchange = { mechanism: 'PLAIN' };
@@ -622,8 +615,7 @@ export class SinkSession {
 
   private starttls(hasArgs: boolean): void {
     if (this.secure) {
-      this.ctx.counters.outOfOrder++;
-      this.reject(TLS_REPLY.already);
+      this.outOfOrder(TLS_REPLY.already);
       return;
     }
     if (hasArgs) {
@@ -796,6 +788,12 @@ export class SinkSession {
 
   private reply(text: string): void {
     this.out += text;
+  }
+
+  /** A command in the wrong place: counted, and refused with its reply. */
+  private outOfOrder(text: string): void {
+    this.ctx.counters.outOfOrder++;
+    this.reject(text);
   }
 
   private reject(text: string): void {
