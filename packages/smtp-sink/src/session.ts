@@ -51,6 +51,8 @@ export class SinkSession {
   private line: Buffer | null = null;
   private lineLength = 0;
   private lineTooLong = false;
+  /** The input kept so far ended in CR: an LF at the start of the next chunk ends the line. */
+  private partialEndsInCR = false;
   private readonly verb: ParsedVerb = { cmd: Cmd.Unknown, verbStart: 0, verbEnd: 0, argsStart: 0 };
   // The transaction.
   private inTransaction = false;
@@ -193,7 +195,8 @@ export class SinkSession {
       this.keepPartialLine(chunk, pos, chunk.length);
       return chunk.length;
     }
-    const crBefore = lf > pos ? chunk[lf - 1] === CR : this.lineLength > 0 && this.line![this.lineLength - 1] === CR;
+    // An overlong line keeps no bytes, so whether its last chunk ended in CR is kept apart.
+    const crBefore = lf > pos ? chunk[lf - 1] === CR : (this.lineLength > 0 || this.lineTooLong) && this.partialEndsInCR;
     if (!crBefore) {
       // A bare LF does not end a command: it stays inside the line, as in the C sink.
       this.keepPartialLine(chunk, pos, lf + 1);
@@ -214,6 +217,7 @@ export class SinkSession {
   }
 
   private keepPartialLine(chunk: Buffer, from: number, to: number): void {
+    if (to > from) this.partialEndsInCR = chunk[to - 1] === CR;
     if (this.lineTooLong) return;
     if (this.lineLength === 0) this.startDeadline();
     const n = to - from;

@@ -33,6 +33,22 @@ describe('bad input to smtp-sink', () => {
     c.close();
   });
 
+  it('an overlong line whose CR ends one chunk and LF starts the next still ends there', async () => {
+    const c = await greeted();
+    c.socket.setNoDelay(true);
+    // Found by the cut-session property: the overlong line kept no bytes, so the CR was forgotten
+    // and the LF taken as bare, which glued the next command onto the discarded line.
+    c.send('NOOP ' + 'y'.repeat(5000) + '\r');
+    await new Promise((r) => setTimeout(r, 50));
+    c.send('\n.\r\n');
+    await c.until(3);
+    expect(c.replies.slice(1)).toEqual([
+      { code: 500, text: '5.5.2 Error: command line too long' },
+      { code: 250, text: '2.0.0 Ok' },
+    ]);
+    c.close();
+  });
+
   it('a 1 MB command line, in one write or in 1 kB pieces: one 500 each, the session goes on; a 1 MB line in DATA is counted whole', async () => {
     const c = await greeted();
     const mb = 'z'.repeat(1024 * 1024);
