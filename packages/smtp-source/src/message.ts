@@ -74,6 +74,30 @@ export function xtext(value: string): string {
   return out;
 }
 
+/**
+ * RFC 6533 utf-8-addr-xtext (unitext false) or utf-8-addr-unitext (true, only where SMTPUTF8
+ * is in use): printable ASCII other than '+', '=' and '\' as itself; non-ASCII as "\x{HEX}", or as
+ * its UTF-8 in unitext; everything else as "\x{HEX}". HEX is the code point in upper case, two
+ * digits at least and no other leading zeros.
+ */
+export function uxtext(value: string, unitext: boolean): string {
+  let out = '';
+  for (const ch of value) {
+    const cp = ch.codePointAt(0)!;
+    const plain = cp >= 0x21 && cp <= 0x7e && cp !== 0x2b && cp !== 0x3d && cp !== 0x5c;
+    out += plain || (unitext && cp > 0x7f) ? ch : `\\x{${cp.toString(16).toUpperCase().padStart(2, '0')}}`;
+  }
+  return out;
+}
+
+/**
+ * The ORCPT value for recipient r: "rfc822;" and xtext for an ASCII address (RFC 3461), and
+ * "utf-8;" for an address with non-ASCII characters (RFC 6533), raw UTF-8 only under SMTPUTF8.
+ */
+export function orcpt(r: string, smtputf8: boolean): string {
+  return /^[\x00-\x7f]*$/.test(r) ? `rfc822;${xtext(r)}` : `utf-8;${uxtext(r, smtputf8)}`;
+}
+
 export const END_OF_DATA = Buffer.from('.\r\n', 'latin1');
 
 export interface HeaderSettings {

@@ -12,7 +12,7 @@ import { ReplyParser, printableString, strerror } from '@smtpstone/core';
 import type { SourceRun } from './engine.js';
 import { NOT_YET } from './open-model.js';
 import type { Stage } from './counters.js';
-import { END_OF_DATA, xtext } from './message.js';
+import { END_OF_DATA, orcpt, xtext } from './message.js';
 import { parseQueueId } from './queue-id.js';
 
 const enum Expect {
@@ -524,9 +524,11 @@ export class SourceSession {
     this.send(mail, Expect.Mail);
   }
 
-  /** RCPT TO, with --dsn (when offered) NOTIFY and ORCPT (RFC 3461, xtext). */
+  /** RCPT TO, with --dsn (when offered) NOTIFY and ORCPT (RFC 3461; RFC 6533 for UTF-8 addresses). */
   private rcptLine(r: string): string {
-    if (this.run.options.dsn === true && this.offersDsn) return `RCPT TO:<${r}> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;${xtext(r)}`;
+    // --smtputf8 got this far only where SMTPUTF8 is offered, so the raw UTF-8 form is allowed.
+    const o = this.run.options;
+    if (o.dsn === true && this.offersDsn) return `RCPT TO:<${r}> NOTIFY=SUCCESS,FAILURE ORCPT=${orcpt(r, o.smtputf8 === true)}`;
     return `RCPT TO:<${r}>`;
   }
 

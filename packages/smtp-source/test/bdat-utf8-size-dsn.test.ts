@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatResult, runSource, type JournalEntry, type SourceOptionsInput, type SourceResult } from '../src/index.js';
 import { parseSourceArgs } from '../src/cli-options.js';
-import { xtext } from '../src/message.js';
-import { LONG_QUEUE_ID, messagesByQueueId, postfixAvailable, privateDir, startPrivatePostfix, type LoggedMessage, type PrivatePostfix } from '@smtpstone/testbed';
+import { orcpt, uxtext, xtext } from '../src/message.js';
+import { startSink, type Sink } from '@smtpstone/smtp-sink';
+import { LONG_QUEUE_ID, messagesByQueueId, postfixAvailable, privateDir, QUICK_RELAY_SETTINGS, startPrivatePostfix, waitUntil, type LoggedMessage, type PrivatePostfix } from '@smtpstone/testbed';
 import { expectSameTally, sourceTally } from './helpers.js';
 import { postfixTally, type PostfixSession } from './postfix-tally.js';
 
@@ -184,7 +185,17 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
     }
   });
 
-  it('--smtputf8 --dsn: SMTPUTF8, RET=HDRS ENVID= on MAIL; NOTIFY and xtext ORCPT on RCPT', async () => {
+  it('ORCPT: rfc822 and xtext for ASCII addresses; utf-8 (RFC 6533) for the others, 7-bit unless SMTPUTF8', () => {
+    expect(orcpt('a+b=c@example.com', false)).toBe('rfc822;a+2Bb+3Dc@example.com');
+    expect(orcpt('a+b=c@example.com', true)).toBe('rfc822;a+2Bb+3Dc@example.com');
+    expect(orcpt('jörg+1@bücher.example', false)).toBe('utf-8;j\\x{F6}rg\\x{2B}1@b\\x{FC}cher.example');
+    expect(orcpt('jörg+1@bücher.example', true)).toBe('utf-8;jörg\\x{2B}1@bücher.example');
+    // Past the BMP, one code point (not two UTF-16 halves); controls and '\\' two digits at least.
+    expect(uxtext('😀\\\t', false)).toBe('\\x{1F600}\\x{5C}\\x{09}');
+    expect(uxtext('😀 ', true)).toBe('😀\\x{20}');
+  });
+
+  it('--smtputf8 --dsn: SMTPUTF8, RET=HDRS ENVID= on MAIL; NOTIFY and a utf-8 ORCPT (RFC 6533) on RCPT', async () => {
     const rec = await bdatRecorder(ALL);
     try {
       const rcpt = '用户+x=y@example.com';
@@ -193,7 +204,8 @@ describe('--bdat, --smtputf8, --size, --dsn on the wire', () => {
       expect(result.extensions).toMatchObject({ dsnSent: 1, smtputf8NotOffered: 0 });
       const runId = result.options.runId as string;
       expect(rec.commands[1]).toBe(`MAIL FROM:<${SENDER}> SMTPUTF8 RET=HDRS ENVID=${runId}.1`);
-      expect(rec.commands[2]).toBe(`RCPT TO:<${rcpt}> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;+E7+94+A8+E6+88+B7+2Bx+3Dy@example.com`);
+      // Under SMTPUTF8 the address goes as UTF-8; '+' and '=' (xtext's specials) as \\x{..}.
+      expect(rec.commands[2]).toBe(`RCPT TO:<${rcpt}> NOTIFY=SUCCESS,FAILURE ORCPT=utf-8;用户\\x{2B}x\\x{3D}y@example.com`);
       expect(xtext('a+b=c d')).toBe('a+2Bb+3Dc+20d');
     } finally {
       await rec.close();
@@ -379,5 +391,44 @@ describe.skipIf(!postfixAvailable())('--bdat, --smtputf8, --size, --dsn against 
     const byId = messagesByQueueId(records);
     for (const e of journal) expect(byId.get(e.queueId!)!.messageId).toBe(e.messageId);
     expectSameTally(sourceTally(result), await tally(before, 3));
+  });
+});
+
+// ---- ORCPT through a real Postfix -----------------------------------------------------------
+
+describe.skipIf(!postfixAvailable())('a utf-8 ORCPT through Postfix to our sink', () => {
+  let pf: PrivatePostfix;
+  let sink: Sink;
+  const sinkLog: string[] = [];
+
+  beforeAll(async () => {
+    sink = await startSink({ listen: '127.0.0.1:0', smtputf8: true, verbose: 1, writeLog: (l) => sinkLog.push(l) });
+    const sinkPort = sink.address.kind === 'inet' ? sink.address.port : 0;
+    pf = await startPrivatePostfix({ main: { smtputf8_enable: 'yes', default_transport: 'smtp', relayhost: `[127.0.0.1]:${sinkPort}`, ...QUICK_RELAY_SETTINGS } });
+  });
+
+  afterAll(async () => {
+    await pf?.stop();
+    await sink?.close();
+  });
+
+  /** RFC 6533 uxtext and RFC 3461 xtext, decoded. */
+  function decodeOrcpt(value: string): { type: string; address: string } {
+    const [type, text] = [value.slice(0, value.indexOf(';')), value.slice(value.indexOf(';') + 1)];
+    if (type.toLowerCase() === 'utf-8') return { type, address: text.replace(/\\x\{([0-9A-F]+)\}/g, (_m, h: string) => String.fromCodePoint(parseInt(h, 16))) };
+    const bytes = Buffer.from(text.replace(/\+([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    return { type, address: bytes.toString('utf8') };
+  }
+
+  it('Postfix takes our utf-8 ORCPT, decodes it and hands the same address on to the next hop', async () => {
+    const rcpt = 'jörg+x=y@bücher.example';
+    const result = await runSource({ target: `127.0.0.1:${pf.port}`, myHostname: CLIENT, sender: SENDER, recipient: rcpt, smtputf8: true, dsn: true, timeoutSeconds: 10, writeLog: () => undefined });
+    expect(result.fatal).toBeUndefined();
+    expect(result.messages.accepted).toBe(1);
+    await waitUntil('the relayed message at the sink', () => sink.stats().messages >= 1, 20_000);
+    const rcptLine = sinkLog.find((l) => l.includes('RCPT TO:') && l.includes('ORCPT='));
+    expect(rcptLine, sinkLog.join('\n')).toBeDefined();
+    const orcptValue = /ORCPT=(\S+)/.exec(rcptLine!)![1];
+    expect(decodeOrcpt(orcptValue)).toEqual({ type: expect.stringMatching(/^utf-8$/i), address: rcpt });
   });
 });
