@@ -1,6 +1,6 @@
 // smtpstone-sweep's command line: the steps, the load every step shares, the bounds, the box and
 // the log, the outputs. Each bad value is one line naming its flag.
-import yargs from 'yargs';
+import { parseFlags } from '@smtpstone/cli-flags';
 import { EndpointError, parseConnectEndpoint, parseDuration } from '@smtpstone/core';
 import { parseLimit } from '@smtpstone/results';
 import { formatRate, parseRate } from '@smtpstone/smtp-source';
@@ -126,35 +126,12 @@ function rateList(text: string): number[] {
 }
 
 export function parseSweepArgs(argv: string[]): SweepCli {
-  let failure: string | undefined;
-  const y = yargs(argv)
-    .scriptName(PROGRAM)
-    .parserConfiguration({ 'camel-case-expansion': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'strip-aliased': true })
-    .help(false)
-    .version(false)
-    .strictOptions()
-    .fail((msg) => {
-      failure = msg;
-    });
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    const { optionalArg, group: _group, desc, ...rest } = spec;
-    y.option(name, { ...rest, describe: desc, requiresArg: spec.type === 'string' && optionalArg === undefined } as never);
-  }
-  const a = y.parseSync() as Record<string, unknown>;
-  if (failure !== undefined) {
-    const text = failure.replace(/\n/g, ' ').replace(/^Not enough arguments following: (\S+)$/, (_m, f: string) => `${f.length === 1 ? '-' : '--'}${f} wants a value`);
-    throw new FlagError(`${text} (see ${PROGRAM} --help)`);
-  }
-  const once = (name: string): string | undefined => {
-    const v = a[name];
-    if (Array.isArray(v)) throw new FlagError(`${name.length === 1 ? '-' : '--'}${name} given ${v.length} times; give it once`);
-    return v as string | undefined;
-  };
-  const flag = (name: string): boolean => (Array.isArray(a[name]) ? (a[name] as unknown[]).some(Boolean) : Boolean(a[name]));
+  const f = parseFlags(argv, FLAGS, { program: PROGRAM, error: (message) => new FlagError(message) });
+  const { once, flag, given } = f;
   if (flag('help')) return { help: true } as SweepCli;
 
   // --sample takes an optional value: "--sample host:port" reads the target as its value.
-  const operands = (a._ as (string | number)[]).map(String);
+  const operands = f.operands;
   let sample = once('sample');
   if (sample !== undefined && sample !== '' && operands.length === 0) {
     let isDuration = true;
@@ -186,8 +163,8 @@ export function parseSweepArgs(argv: string[]): SweepCli {
   const scaleText = once('scale');
   let rates: number[];
   if (list !== undefined) {
-    const clash = (['from', 'to', 'steps', 'scale'] as const).filter((f) => a[f] !== undefined);
-    if (clash.length > 0) throw new FlagError(`--rates cannot be used with ${clash.map((f) => `--${f}`).join(', ')}`);
+    const clash = (['from', 'to', 'steps', 'scale'] as const).filter(given);
+    if (clash.length > 0) throw new FlagError(`--rates cannot be used with ${clash.map((c) => `--${c}`).join(', ')}`);
     rates = rateList(list);
   } else {
     if (from === undefined && to === undefined) throw new FlagError('no steps: give --from RATE --to RATE [--steps N], or --rates R1,R2,...');
@@ -272,8 +249,8 @@ export function parseSweepArgs(argv: string[]): SweepCli {
     sweep.sample = { intervalMs };
   }
   const log = once('log');
-  const logOnly = ['journal-dir', 'drain-timeout', 'zone', 'year', 'min-delivery', 'max-delivery-p99'].filter((f) => a[f] !== undefined);
-  if (log === undefined && logOnly.length > 0) throw new FlagError(`${logOnly.map((f) => `--${f}`).join(', ')} need${logOnly.length === 1 ? 's' : ''} --log (the MTA's log)`);
+  const logOnly = ['journal-dir', 'drain-timeout', 'zone', 'year', 'min-delivery', 'max-delivery-p99'].filter(given);
+  if (log === undefined && logOnly.length > 0) throw new FlagError(`${logOnly.map((l) => `--${l}`).join(', ')} need${logOnly.length === 1 ? 's' : ''} --log (the MTA's log)`);
   if (log !== undefined) {
     if (log === '') throw new FlagError('--log wants a file name');
     const journalDir = once('journal-dir');

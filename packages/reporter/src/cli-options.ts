@@ -1,6 +1,6 @@
 // smtpstone-report's command line. Each bad value: one line naming the flag.
 import { accessSync, constants } from 'node:fs';
-import yargs from 'yargs';
+import { parseFlags, type FlagTable } from '@smtpstone/cli-flags';
 import { parseDuration } from '@smtpstone/core';
 import { prepareJudge, type JudgeOptions } from '@smtpstone/results';
 import { LogClock } from './maillog/clock.js';
@@ -50,52 +50,40 @@ function readable(path: string, flag: string): void {
   }
 }
 
-/** A flag given once, as yargs hands back a repeated one as an array. */
-function once(value: unknown, flag: string): string | undefined {
-  if (Array.isArray(value)) throw new Error(`--${flag} given ${value.length} times; give it once`);
-  return value as string | undefined;
-}
+const FLAGS = {
+  journal: { type: 'string', desc: 'smtp-source --journal file' },
+  log: { type: 'string', array: true, desc: 'the MTA log (Postfix maillog, syslog, maillog_file; .gz is fine); repeat for rotated files or other instances: read as one, in time order' },
+  samples: { type: 'string', desc: 'the box\'s samples and verdict: smtpstone-sample --json or smtp-source --sample --json output' },
+  json: { type: 'string', desc: 'write the report and every message\'s life as JSON to FILE ("-" for stdout)' },
+  markdown: { type: 'string', desc: 'write the report as Markdown to FILE ("-" for stdout), e.g. $GITHUB_STEP_SUMMARY' },
+  html: { type: 'string', desc: 'write a self-contained HTML page with charts to FILE' },
+  title: { type: 'string', desc: 'title of the Markdown and HTML report' },
+  follow: { type: 'boolean', desc: 'follow the log (and the journal) as they grow, like tail -F, surviving rotation; report when every message has its last word, after --idle without news, or on Ctrl-C' },
+  idle: { type: 'string', desc: 'with --follow: stop after this long with nothing new (default 5m)' },
+  settle: { type: 'string', desc: 'with --follow: once every message has its last word, stop after this long with nothing new (default 3s)' },
+  year: { type: 'string', desc: 'year of year-less log stamps (default: from the log file date)' },
+  zone: { type: 'string', desc: 'zone of the log stamps: UTC, +hh:mm or an IANA name (default: this machine\'s)' },
+  gate: { type: 'string', array: true, desc: "a gate on the report, e.g. delivery_p99<5s, lost=0, errors<0.1%, throughput>=500/s, 'not disk-bound' (repeatable; exit 3 when one fails)" },
+  baseline: { type: 'string', desc: 'an earlier report (--json) to compare with: throughput, delivery_p50, delivery_p99, errors (exit 3 on a regression)' },
+  'max-regression': { type: 'string', array: true, desc: 'with --baseline: how much worse a metric may get, 10% (default) or METRIC=N% (repeatable)' },
+} satisfies FlagTable;
 
 export function parseReportArgs(argv: string[]): ReportCli {
-  let failure: string | undefined;
-  const a = yargs(argv)
-    .scriptName('smtpstone-report')
-    .usage(USAGE)
-    .option('journal', { type: 'string', requiresArg: true, describe: 'smtp-source --journal file' })
-    .option('log', { type: 'string', array: true, requiresArg: true, describe: 'the MTA log (Postfix maillog, syslog, maillog_file; .gz is fine); repeat for rotated files or other instances: read as one, in time order' })
-    .option('samples', { type: 'string', requiresArg: true, describe: 'the box\'s samples and verdict: smtpstone-sample --json or smtp-source --sample --json output' })
-    .option('json', { type: 'string', requiresArg: true, describe: 'write the report and every message\'s life as JSON to FILE ("-" for stdout)' })
-    .option('markdown', { type: 'string', requiresArg: true, describe: 'write the report as Markdown to FILE ("-" for stdout), e.g. $GITHUB_STEP_SUMMARY' })
-    .option('html', { type: 'string', requiresArg: true, describe: 'write a self-contained HTML page with charts to FILE' })
-    .option('title', { type: 'string', requiresArg: true, describe: 'title of the Markdown and HTML report' })
-    .option('follow', { type: 'boolean', describe: 'follow the log (and the journal) as they grow, like tail -F, surviving rotation; report when every message has its last word, after --idle without news, or on Ctrl-C' })
-    .option('idle', { type: 'string', requiresArg: true, describe: 'with --follow: stop after this long with nothing new (default 5m)' })
-    .option('settle', { type: 'string', requiresArg: true, describe: 'with --follow: once every message has its last word, stop after this long with nothing new (default 3s)' })
-    .option('year', { type: 'string', requiresArg: true, describe: 'year of year-less log stamps (default: from the log file date)' })
-    .option('zone', { type: 'string', requiresArg: true, describe: 'zone of the log stamps: UTC, +hh:mm or an IANA name (default: this machine\'s)' })
-    .option('gate', { type: 'string', array: true, requiresArg: true, describe: "a gate on the report, e.g. delivery_p99<5s, lost=0, errors<0.1%, throughput>=500/s, 'not disk-bound' (repeatable; exit 3 when one fails)" })
-    .option('baseline', { type: 'string', requiresArg: true, describe: 'an earlier report (--json) to compare with: throughput, delivery_p50, delivery_p99, errors (exit 3 on a regression)' })
-    .option('max-regression', { type: 'string', array: true, requiresArg: true, describe: 'with --baseline: how much worse a metric may get, 10% (default) or METRIC=N% (repeatable)' })
-    .version(false)
-    .strictOptions()
-    .fail((msg) => {
-      failure = msg;
-    })
-    .parseSync();
-  if (failure !== undefined) throw new Error(`${failure.replace(/\n/g, ' ')} (see smtpstone-report --help)`);
-  const journal = once(a.journal, 'journal');
+  // --help is yargs' own: USAGE and the flags above, then exit 0.
+  const { once, list, flag } = parseFlags(argv, FLAGS, { program: 'smtpstone-report', usage: USAGE });
+  const journal = once('journal');
   if (journal === undefined) throw new Error('--journal is required (smtp-source --journal FILE)');
-  const logs = (a.log ?? []).map(String);
+  const logs = list('log');
   if (logs.length === 0) throw new Error('--log is required (the MTA log file)');
-  const follow = a.follow === true;
+  const follow = flag('follow');
   if (follow && logs.length !== 1) throw new Error(`--follow follows one --log, not ${logs.length}`);
-  const idle = once(a.idle, 'idle');
-  const settle = once(a.settle, 'settle');
+  const idle = once('idle');
+  const settle = once('settle');
   if (!follow && idle !== undefined) throw new Error('--idle only applies with --follow');
   if (!follow && settle !== undefined) throw new Error('--settle only applies with --follow');
-  const yearText = once(a.year, 'year');
+  const yearText = once('year');
   if (yearText !== undefined && !/^\d{4}$/.test(yearText)) throw new Error(`bad year: ${yearText} (--year wants four digits)`);
-  const zone = once(a.zone, 'zone');
+  const zone = once('zone');
   if (zone !== undefined) {
     try {
       new LogClock({ zone });
@@ -103,20 +91,20 @@ export function parseReportArgs(argv: string[]): ReportCli {
       throw new Error(`bad zone: ${zone} (--zone wants UTC, local, +hh:mm or an IANA name such as Europe/Berlin)`);
     }
   }
-  const samples = once(a.samples, 'samples');
+  const samples = once('samples');
   if (samples !== undefined) readable(samples, 'samples');
   if (!follow) {
     readable(journal, 'journal');
     for (const l of logs) readable(l, 'log');
   }
-  const gates = (a.gate ?? []).map(String);
-  const baseline = once(a.baseline, 'baseline');
-  const maxRegression = (a['max-regression'] ?? []).map(String);
+  const gates = list('gate');
+  const baseline = once('baseline');
+  const maxRegression = list('max-regression');
   // Checked now, so that a typo in a gate is not found after a long report.
   const judging =
     gates.length > 0 || baseline !== undefined || maxRegression.length > 0 ? prepareJudge({ gates, baseline, maxRegression }, 'report') : undefined;
-  const json = once(a.json, 'json');
-  const markdown = once(a.markdown, 'markdown');
+  const json = once('json');
+  const markdown = once('markdown');
   if (json === '-' && markdown === '-') throw new Error('--json - and --markdown - cannot both take stdout');
   return {
     journal,
@@ -124,8 +112,8 @@ export function parseReportArgs(argv: string[]): ReportCli {
     samples,
     json,
     markdown,
-    html: once(a.html, 'html'),
-    title: once(a.title, 'title'),
+    html: once('html'),
+    title: once('title'),
     follow,
     idleMs: idle === undefined ? 300_000 : duration(idle, 'idle'),
     settleMs: settle === undefined ? 3000 : duration(settle, 'settle'),

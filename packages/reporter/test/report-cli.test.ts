@@ -64,6 +64,8 @@ describe('smtpstone-report', () => {
       [['--journal', journal], '--log is required'],
       [['--journal', journal, '--log', maillog, '--year', '26'], '--year'],
       [['--journal', journal, '--log', maillog, '--bogus'], 'Unknown argument: bogus'],
+      [['--journal', journal, '--log', maillog, '--json'], '--json wants a value (see smtpstone-report --help)'],
+      [['--journal', journal, '--journal', journal, '--log', maillog], '--journal given 2 times; give it once'],
       [['--journal', join(dir, 'absent'), '--log', maillog], '(--journal)'],
       [['--journal', journal, '--log', maillog, '--log', join(dir, 'absent')], '(--log)'],
       [['--journal', journal, '--log', maillog, '--zone', 'Mars/Base'], '--zone'],

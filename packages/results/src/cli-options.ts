@@ -1,6 +1,6 @@
 // smtpstone-results' command line: a subcommand, its files and flags. Each bad value is one line
 // naming the flag.
-import yargs from 'yargs';
+import { parseFlags, type FlagTable, type ParsedFlags } from '@smtpstone/cli-flags';
 import { GATE_EXAMPLES } from './gates.js';
 
 export const PROGRAM = 'smtpstone-results';
@@ -70,52 +70,27 @@ export interface MetricsCli {
 
 export type ResultsCli = CheckCli | MergeCli | CompareCli | MetricsCli | { command: 'help' };
 
-const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-
-/** A flag given once, as yargs hands back a repeated one as an array. */
-function once(value: unknown, flag: string): string | undefined {
-  if (Array.isArray(value)) throw new Error(`--${flag} given ${value.length} times; give it once`);
-  return value as string | undefined;
-}
-
-type FlagSpec = Record<string, { type: 'string' | 'boolean'; describe: string }>;
-
 const FLAGS = {
-  gate: { type: 'string', describe: `a gate, e.g. ${GATE_EXAMPLES} (repeatable)` },
-  baseline: { type: 'string', describe: 'an earlier result or report of the same kind to compare with' },
-  'max-regression': { type: 'string', describe: 'how much worse than the baseline a metric may get: 10% (default), or METRIC=N% (repeatable)' },
-  metric: { type: 'string', describe: 'a metric to compare (repeatable or comma-separated)' },
-  markdown: { type: 'string', describe: 'write the outcome as Markdown to FILE ("-": stdout), e.g. for $GITHUB_STEP_SUMMARY' },
-  json: { type: 'string', describe: 'write the outcome as JSON to FILE ("-": stdout)' },
-  quiet: { type: 'boolean', describe: 'no PASS lines or summary: only failures and errors' },
-} satisfies FlagSpec;
+  gate: { type: 'string', desc: `a gate, e.g. ${GATE_EXAMPLES} (repeatable)` },
+  baseline: { type: 'string', desc: 'an earlier result or report of the same kind to compare with' },
+  'max-regression': { type: 'string', desc: 'how much worse than the baseline a metric may get: 10% (default), or METRIC=N% (repeatable)' },
+  metric: { type: 'string', desc: 'a metric to compare (repeatable or comma-separated)' },
+  markdown: { type: 'string', desc: 'write the outcome as Markdown to FILE ("-": stdout), e.g. for $GITHUB_STEP_SUMMARY' },
+  json: { type: 'string', desc: 'write the outcome as JSON to FILE ("-": stdout)' },
+  quiet: { type: 'boolean', desc: 'no PASS lines or summary: only failures and errors' },
+} satisfies FlagTable;
 
-function parseFlags(command: string, argv: string[], allowed: (keyof typeof FLAGS)[]): { operands: string[]; a: Record<string, unknown> } {
-  let failure: string | undefined;
-  let y = yargs(argv)
-    .scriptName(`${PROGRAM} ${command}`)
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': false })
-    .version(false)
-    .help(false)
-    .strictOptions()
-    .fail((msg) => {
-      failure = msg;
-    });
-  for (const name of allowed) {
-    const spec = FLAGS[name];
-    y = y.option(name, spec.type === 'boolean' ? { type: 'boolean', describe: spec.describe } : { type: 'string', requiresArg: true, describe: spec.describe });
-  }
-  const a = y.parseSync() as Record<string, unknown>;
-  if (failure !== undefined) {
-    const text = failure.replace(/\n/g, ' ').replace(/^Not enough arguments following: (\S+)$/, '--$1 wants a value');
-    throw new Error(`${text} (${command}; see ${PROGRAM} --help)`);
-  }
-  return { operands: list(a._), a };
+type Flag = keyof typeof FLAGS;
+
+/** The flags one command takes, parsed; a failure names the command: "(see smtpstone-results check --help)". */
+function parseCommandFlags(command: string, argv: string[], allowed: Flag[]): ParsedFlags<Flag> {
+  const table = Object.fromEntries(allowed.map((name) => [name, FLAGS[name]]));
+  return parseFlags(argv, table, { program: `${PROGRAM} ${command}` });
 }
 
-function outputs(a: Record<string, unknown>): { json: string | undefined; markdown: string | undefined } {
-  const json = once(a.json, 'json');
-  const markdown = once(a.markdown, 'markdown');
+function outputs({ once }: ParsedFlags<Flag>): { json: string | undefined; markdown: string | undefined } {
+  const json = once('json');
+  const markdown = once('markdown');
   if (json === '-' && markdown === '-') throw new Error('--json - and --markdown - cannot both take stdout');
   return { json, markdown };
 }
@@ -127,25 +102,28 @@ export function parseResultsArgs(argv: string[]): ResultsCli {
   if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
   switch (command) {
     case 'check': {
-      const { operands, a } = parseFlags(command, rest, ['gate', 'baseline', 'max-regression', 'metric', 'markdown', 'json', 'quiet']);
+      const f = parseCommandFlags(command, rest, ['gate', 'baseline', 'max-regression', 'metric', 'markdown', 'json', 'quiet']);
+      const { operands } = f;
       if (operands.length !== 1) throw new Error(`check takes one result file, not ${operands.length} (${PROGRAM} check RESULT.json --gate ...)`);
-      const gates = list(a.gate);
-      const baseline = once(a.baseline, 'baseline');
+      const gates = f.list('gate');
+      const baseline = f.once('baseline');
       if (gates.length === 0 && baseline === undefined) throw new Error('check needs --gate or --baseline (or both)');
-      return { command, file: operands[0], gates, baseline, maxRegression: list(a['max-regression']), metrics: list(a.metric), ...outputs(a), quiet: a.quiet === true };
+      return { command, file: operands[0], gates, baseline, maxRegression: f.list('max-regression'), metrics: f.list('metric'), ...outputs(f), quiet: f.flag('quiet') };
     }
     case 'merge': {
-      const { operands, a } = parseFlags(command, rest, ['json', 'quiet']);
+      const f = parseCommandFlags(command, rest, ['json', 'quiet']);
+      const { operands } = f;
       if (operands.length === 0) throw new Error(`merge takes the result files to merge (${PROGRAM} merge A.json B.json ...)`);
-      return { command, files: operands, json: once(a.json, 'json'), quiet: a.quiet === true };
+      return { command, files: operands, json: f.once('json'), quiet: f.flag('quiet') };
     }
     case 'compare': {
-      const { operands, a } = parseFlags(command, rest, ['metric', 'markdown', 'json']);
+      const f = parseCommandFlags(command, rest, ['metric', 'markdown', 'json']);
+      const { operands } = f;
       if (operands.length !== 2) throw new Error(`compare takes two result files, not ${operands.length} (${PROGRAM} compare A.json B.json)`);
-      return { command, files: [operands[0], operands[1]], metrics: list(a.metric), ...outputs(a) };
+      return { command, files: [operands[0], operands[1]], metrics: f.list('metric'), ...outputs(f) };
     }
     case 'metrics': {
-      const { operands } = parseFlags(command, rest, []);
+      const { operands } = parseCommandFlags(command, rest, []);
       if (operands.length > 1) throw new Error(`metrics takes at most one result file, not ${operands.length}`);
       return { command, file: operands[0] };
     }

@@ -5,7 +5,7 @@
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import yargs from 'yargs';
+import { parseFlags } from '@smtpstone/cli-flags';
 import { Diagnostics, FatalError, parseDuration } from '@smtpstone/core';
 import { defaultDevices, parseDiskstats } from './diskstats.js';
 import { makeSystemRecord, type SystemRecord } from './record.js';
@@ -31,9 +31,6 @@ interface Settings {
   quiet: boolean;
   procRoot: string;
 }
-
-const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-const last = (v: unknown): string | undefined => list(v).at(-1);
 
 function duration(text: string, flag: string): number {
   let ms: number;
@@ -101,59 +98,45 @@ const EPILOG = [
     .join(', ')}.`,
 ].join('\n');
 
+const FLAGS = {
+  interval: { type: 'string', desc: 'time between samples: 1s, 500ms, 2m (default 1s)' },
+  duration: { type: 'string', desc: 'stop after this long (default: run until Ctrl-C or SIGTERM)' },
+  json: { type: 'string', desc: 'write the samples and the verdict as JSON to FILE ("-": stdout; the text then goes to stderr)' },
+  device: { type: 'string', desc: 'block device to watch, as named in /proc/diskstats (repeatable or comma-separated; default: all whole disks)' },
+  threshold: { type: 'string', desc: 'change a verdict threshold, e.g. cpuBusyPct=90 (repeatable; names below)' },
+  quiet: { type: 'boolean', desc: 'no per-sample lines: only the verdict at the end' },
+  'proc-root': { type: 'string', desc: 'read stat, pressure/, loadavg and diskstats under this directory (default /proc)' },
+} as const;
+
+const USAGE =
+  `usage: ${PROGRAM} [--interval 1s] [--duration D] [--json FILE|-] [--device NAME]... [--threshold name=value]... [--quiet]\n\n` +
+  'Samples /proc (CPU, iowait, PSI, load, per-disk util and await) every interval and says whether the box was disk-bound, CPU-bound or neither.';
+
 function parseArgs(argv: string[]): Settings {
-  let failure: string | undefined;
-  const a = yargs(argv)
-    .scriptName(PROGRAM)
-    .usage(
-      `usage: ${PROGRAM} [--interval 1s] [--duration D] [--json FILE|-] [--device NAME]... [--threshold name=value]... [--quiet]\n\n` +
-        'Samples /proc (CPU, iowait, PSI, load, per-disk util and await) every interval and says whether the box was disk-bound, CPU-bound or neither.',
-    )
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .option('interval', { type: 'string', requiresArg: true, describe: 'time between samples: 1s, 500ms, 2m (default 1s)' })
-    .option('duration', { type: 'string', requiresArg: true, describe: 'stop after this long (default: run until Ctrl-C or SIGTERM)' })
-    .option('json', { type: 'string', requiresArg: true, describe: 'write the samples and the verdict as JSON to FILE ("-": stdout; the text then goes to stderr)' })
-    .option('device', { type: 'string', requiresArg: true, describe: 'block device to watch, as named in /proc/diskstats (repeatable or comma-separated; default: all whole disks)' })
-    .option('threshold', { type: 'string', requiresArg: true, describe: 'change a verdict threshold, e.g. cpuBusyPct=90 (repeatable; names below)' })
-    .option('quiet', { type: 'boolean', describe: 'no per-sample lines: only the verdict at the end' })
-    .option('proc-root', { type: 'string', requiresArg: true, describe: 'read stat, pressure/, loadavg and diskstats under this directory (default /proc)' })
-    .epilog(EPILOG)
-    .wrap(null)
-    .version(false)
-    .strictOptions()
-    .fail((msg) => {
-      failure = msg;
-    })
-    .parseSync() as Record<string, unknown>;
-  if (failure !== undefined) {
-    // yargs names the option without its dashes: "Not enough arguments following: interval".
-    const text = failure.replace(/\n/g, ' ').replace(/^Not enough arguments following: (\S+)$/, '--$1 wants a value');
-    throw new FatalError(`${text} (see ${PROGRAM} --help)`);
-  }
-  const operands = list(a._);
+  const { operands, last, list, flag, given } = parseFlags(argv, FLAGS, { program: PROGRAM, error: (m) => new FatalError(m), usage: USAGE, epilog: EPILOG, wrap: null });
   if (operands.length > 0) {
     throw new FatalError(`unexpected operand: ${operands[0]} (${PROGRAM} takes flags only: --interval, --duration; see --help)`);
   }
 
-  const intervalText = last(a.interval);
+  const intervalText = last('interval');
   const intervalMs = intervalText === undefined ? 1000 : duration(intervalText, '--interval');
   if (intervalMs < MIN_INTERVAL_MS) {
     throw new FatalError(`bad interval: ${intervalText} (--interval must be at least ${MIN_INTERVAL_MS}ms: /proc/stat counts in 10 ms ticks)`);
   }
-  const durationText = last(a.duration);
+  const durationText = last('duration');
   const durationMs = durationText === undefined ? undefined : duration(durationText, '--duration');
   if (durationMs !== undefined && durationMs < intervalMs) {
     throw new FatalError(`bad duration: ${durationText} (--duration must be at least one --interval, ${intervalText ?? '1s'})`);
   }
-  const json = last(a.json);
+  const json = last('json');
   if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
-  const procRoot = last(a['proc-root']) ?? '/proc';
+  const procRoot = last('proc-root') ?? '/proc';
   if (procRoot === '') throw new FatalError('--proc-root wants a directory');
 
   let devices: string[] | undefined;
-  if (a.device !== undefined) {
+  if (given('device')) {
     devices = [];
-    for (const v of list(a.device)) {
+    for (const v of list('device')) {
       for (const name of v.split(',').map((x) => x.trim())) {
         if (!/^[^\s/]+$/.test(name)) throw new FatalError(`bad device name: "${name}" (--device wants a name from /proc/diskstats, e.g. vda, nvme0n1)`);
         if (!devices.includes(name)) devices.push(name);
@@ -162,11 +145,11 @@ function parseArgs(argv: string[]): Settings {
     checkDevices(devices, procRoot);
   }
   const thresholds: Partial<VerdictThresholds> = {};
-  for (const t of list(a.threshold)) {
+  for (const t of list('threshold')) {
     const [key, value] = threshold(t);
     thresholds[key] = value;
   }
-  const quiet = list(a.quiet).some((x) => x === 'true');
+  const quiet = flag('quiet');
   return { intervalMs, durationMs, json, devices, thresholds, quiet, procRoot };
 }
 

@@ -1,7 +1,7 @@
 // smtp-sink's command line: the flags of Postfix's smtp-sink, with their meanings and
 // defaults, plus long options for what the original lacks. Each bad value is rejected with
 // one line that keeps the C sink's wording and names the flag.
-import yargs from 'yargs';
+import { parseFlags, type ParsedFlags } from '@smtpstone/cli-flags';
 import { FatalError, parseListenEndpoint, unescapeC, EndpointError, type Endpoint } from '@smtpstone/core';
 import { parseCommandDelay, parseCommandList, CommandListError, type CommandDelay } from './commands.js';
 import { parseMetricsListen } from './metrics.js';
@@ -116,14 +116,9 @@ function wholeNumber(value: string, flag: string, what: string, min: number): nu
   return Number(value);
 }
 
-function list(values: string | string[] | undefined): string[] {
-  if (values === undefined) return [];
-  return Array.isArray(values) ? values : [values];
-}
-
-function commands(flag: string, values: string | string[] | undefined) {
+function commands(flag: string, values: string[]) {
   try {
-    return list(values).flatMap((v) => parseCommandList(v));
+    return values.flatMap((v) => parseCommandList(v));
   } catch (err) {
     if (err instanceof CommandListError) throw new FatalError(`${err.message} (in -${flag})`);
     throw err;
@@ -132,35 +127,14 @@ function commands(flag: string, values: string | string[] | undefined) {
 
 /** Parses argv (without node and script) into sink options; throws FatalError on bad input. */
 export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
-  let failure: string | undefined;
-  const y = yargs(argv)
-    .scriptName(program)
-    .parserConfiguration({
-      'camel-case-expansion': false,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'duplicate-arguments-array': true,
-      'strip-aliased': true,
-    })
-    .help(false)
-    .version(false)
-    .strictOptions()
-    .fail((msg) => {
-      failure = msg;
-    });
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    y.option(name, { ...spec, requiresArg: spec.type === 'string' } as never);
-  }
-  const a = y.parseSync() as Record<string, unknown>;
-  if (failure !== undefined) throw new FatalError(`${failure.replace(/\n/g, ' ')} (see ${program} --help)`);
-  const last = (v: unknown): string | undefined => (Array.isArray(v) ? (v[v.length - 1] as string) : (v as string | undefined));
-  const flag = (v: unknown): boolean => (Array.isArray(v) ? v.some(Boolean) : Boolean(v));
+  const f = parseFlags(argv, FLAGS, { program, error: (message) => new FatalError(message) });
+  const { last, flag, list } = f;
 
-  if (flag(a.help)) {
+  if (flag('help')) {
     return { help: true } as SinkCli;
   }
 
-  const operands = (a._ as (string | number)[]).map(String);
+  const operands = f.operands;
   if (operands.length !== 2 || !/^\d+$/.test(operands[1]) || Number(operands[1]) <= 0) {
     throw new FatalError(USAGE);
   }
@@ -174,84 +148,84 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
 
   const d = defaultSinkOptions();
   const sink: SinkOptionsInput = { listen: endpoint, backlog: Number(operands[1]), program };
-  if (flag(a['4']) && flag(a['6'])) sink.family = 'any';
-  else if (flag(a['4'])) sink.family = 'ipv4';
-  else if (flag(a['6'])) sink.family = 'ipv6';
+  if (flag('4') && flag('6')) sink.family = 'any';
+  else if (flag('4')) sink.family = 'ipv4';
+  else if (flag('6')) sink.family = 'ipv6';
 
   sink.announce = {
     ...d.announce,
-    eightBitMime: !flag(a['8']),
-    auth: !flag(a.a),
-    enhancedStatusCodes: !flag(a.E),
-    dsn: !flag(a.N),
-    pipelining: !flag(a.p),
+    eightBitMime: !flag('8'),
+    auth: !flag('a'),
+    enhancedStatusCodes: !flag('E'),
+    dsn: !flag('N'),
+    pipelining: !flag('p'),
   };
-  sink.xclient = !flag(a.C);
-  sink.xforward = !flag(a.F);
-  sink.esmtp = !flag(a.e);
-  sink.pix = flag(a.P);
-  sink.lmtp = flag(a.L);
-  sink.chunking = flag(a.chunking);
-  sink.smtputf8 = flag(a.smtputf8);
-  const sizeLimit = last(a['size-limit']);
+  sink.xclient = !flag('C');
+  sink.xforward = !flag('F');
+  sink.esmtp = !flag('e');
+  sink.pix = flag('P');
+  sink.lmtp = flag('L');
+  sink.chunking = flag('chunking');
+  sink.smtputf8 = flag('smtputf8');
+  const sizeLimit = last('size-limit');
   if (sizeLimit !== undefined) sink.sizeLimit = wholeNumber(sizeLimit, '-size-limit', 'bad size limit', 1);
 
-  const A = last(a.A);
+  const A = last('A');
   if (A !== undefined) {
     if (!/^\d+$/.test(A)) throw new FatalError(`bad abort delay: ${A} (-A wants a whole number of seconds, 0 or more)`);
     sink.abortAfterDataSeconds = Number(A);
   }
-  const b = last(a.b);
+  const b = last('b');
   if (b !== undefined) {
     if (!checkErrorReply(b, '4')) throw new FatalError(`bad soft error reply: ${b} (-b wants a 4xx reply such as "450 4.3.0 try later")`);
     sink.softReply = b;
   }
-  const B = last(a.B);
+  const B = last('B');
   if (B !== undefined) {
     if (!checkErrorReply(B, '5')) throw new FatalError(`bad hard error reply: ${B} (-B wants a 5xx reply such as "550 5.7.1 no")`);
     sink.hardReply = B;
   }
-  sink.dumpTemplate = last(a.d);
-  sink.sharedDumpTemplate = last(a.D);
+  sink.dumpTemplate = last('d');
+  sink.sharedDumpTemplate = last('D');
   if (sink.dumpTemplate !== undefined && sink.sharedDumpTemplate !== undefined) {
     throw new FatalError('use only one of -d or -D, but not both');
   }
   if (sink.dumpTemplate === '' || sink.sharedDumpTemplate === '') throw new FatalError('empty dump template (-d/-D want a path template)');
-  const S = last(a.S);
+  const S = last('S');
   if (S !== undefined) sink.dumpPrefix = unescapeC(S);
 
-  const h = last(a.h);
+  const h = last('h');
   if (h !== undefined) {
     if (h === '' || /[\s\x00-\x1f]/.test(h)) throw new FatalError(`bad hostname: ${JSON.stringify(h)} (-h wants a name without spaces)`);
     sink.hostname = h;
   }
-  const H = last(a.H);
+  const H = last('H');
   if (H !== undefined) sink.dataReadDelaySeconds = wholeNumber(H, 'H', 'bad data read delay', 1);
-  const m = last(a.m);
+  const m = last('m');
   if (m !== undefined) sink.maxClients = wholeNumber(m, 'm', 'bad concurrency limit', 1);
-  const M = last(a.M);
+  const M = last('M');
   if (M !== undefined) sink.maxMessages = wholeNumber(M, 'M', 'bad message count', 1);
-  const n = last(a.n);
+  const n = last('n');
   if (n !== undefined) sink.maxSessions = wholeNumber(n, 'n', 'bad count', 1);
-  const t = last(a.t);
+  const t = last('t');
   if (t !== undefined) sink.timeoutSeconds = wholeNumber(t, 't', 'bad timeout', 1);
-  const deadline = a['request-deadline'];
+  const deadline = f.values['request-deadline'];
   if (deadline !== undefined) sink.requestDeadline = Array.isArray(deadline) ? Boolean(deadline[deadline.length - 1]) : Boolean(deadline);
-  const rate = last(a['min-data-rate']);
+  const rate = last('min-data-rate');
   if (rate !== undefined) sink.minDataRate = wholeNumber(rate, '-min-data-rate', 'bad minimum data rate', 1);
-  const T = last(a.T);
+  const T = last('T');
   const window = T === undefined ? undefined : wholeNumber(T, 'T', 'bad TCP window size', 1);
 
-  sink.hardReject = commands('f', a.f as string[]);
-  sink.softReject = commands('r', a.r as string[]);
-  sink.disconnect = commands('q', a.q as string[]);
-  sink.close = commands('Q', a.Q as string[]);
-  sink.log = commands('s', a.s as string[]);
+  sink.hardReject = commands('f', list('f'));
+  sink.softReject = commands('r', list('r'));
+  sink.disconnect = commands('q', list('q'));
+  sink.close = commands('Q', list('Q'));
+  sink.log = commands('s', list('s'));
 
   const delays: CommandDelay[] = [];
-  const w = last(a.w);
+  const w = last('w');
   if (w !== undefined) delays.push({ command: 'data', seconds: wholeNumber(w, 'w', 'bad DATA delay', 1) });
-  for (const spec of list(a.W as string[])) {
+  for (const spec of list('W')) {
     try {
       delays.push(parseCommandDelay(spec));
     } catch (err) {
@@ -260,38 +234,33 @@ export function parseSinkArgs(argv: string[], program = 'smtp-sink'): SinkCli {
     }
   }
   sink.delays = delays;
-  sink.verbose = typeof a.v === 'number' ? a.v : 0;
-  sink.root = last(a.R);
+  sink.verbose = f.count('v');
+  sink.root = last('R');
 
-  parseTlsAndAuth(a, sink, last, flag);
+  parseTlsAndAuth(f, sink);
 
-  const json = last(a.json);
+  const json = last('json');
   if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
-  const si = last(a['stats-interval']);
+  const si = last('stats-interval');
   const statsInterval = si === undefined ? undefined : wholeNumber(si, 'stats-interval', 'bad stats interval', 1);
-  const metricsListen = last(a['metrics-port']);
+  const metricsListen = last('metrics-port');
   if (metricsListen !== undefined) parseMetricsListen(metricsListen);
-  const user = last(a.u);
+  const user = last('u');
   if (user === '') throw new FatalError('-u wants a user name');
-  return { sink, endpoint, counter: flag(a.c), user, window, json, statsInterval, metricsListen, help: false };
+  return { sink, endpoint, counter: flag('c'), user, window, json, statsInterval, metricsListen, help: false };
 }
 
 /** --starttls --tls --require-tls --tls-cert --tls-key --auth-mechanisms --users --require-auth. */
-function parseTlsAndAuth(
-  a: Record<string, unknown>,
-  sink: SinkOptionsInput,
-  last: (v: unknown) => string | undefined,
-  flag: (v: unknown) => boolean,
-): void {
-  const starttls = flag(a.starttls);
-  const implicit = flag(a.tls);
-  const requireTls = flag(a['require-tls']);
+function parseTlsAndAuth({ last, flag }: ParsedFlags<keyof typeof FLAGS>, sink: SinkOptionsInput): void {
+  const starttls = flag('starttls');
+  const implicit = flag('tls');
+  const requireTls = flag('require-tls');
   if (starttls && implicit) throw new FatalError('use only one of --starttls or --tls');
   if (implicit) sink.tls = 'implicit';
   else if (starttls || requireTls) sink.tls = 'starttls';
   sink.requireTls = requireTls;
-  const cert = last(a['tls-cert']);
-  const key = last(a['tls-key']);
+  const cert = last('tls-cert');
+  const key = last('tls-key');
   if (cert !== undefined || key !== undefined) {
     if (cert === undefined) throw new FatalError('--tls-key needs --tls-cert');
     if (key === undefined) throw new FatalError('--tls-cert needs --tls-key');
@@ -300,9 +269,9 @@ function parseTlsAndAuth(
     sink.tlsKey = readPem(key, '--tls-key');
   }
 
-  const mechanisms = last(a['auth-mechanisms']);
-  const users = last(a.users);
-  const requireAuth = flag(a['require-auth']);
+  const mechanisms = last('auth-mechanisms');
+  const users = last('users');
+  const requireAuth = flag('require-auth');
   sink.requireAuth = requireAuth;
   if (mechanisms !== undefined || users !== undefined || requireAuth) {
     let list = [...DEFAULT_AUTH_MECHANISMS];

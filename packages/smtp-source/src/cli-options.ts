@@ -1,7 +1,7 @@
 // smtp-source's command line: the flags of Postfix's smtp-source with their meanings and
 // defaults, and long options for what it lacks. Each bad value: one line naming the flag.
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import { parseFlags } from '@smtpstone/cli-flags';
 import { EndpointError, FatalError, parseConnectEndpoint, parseDuration } from '@smtpstone/core';
 import { prepareJudge, type JudgeOptions } from '@smtpstone/results';
 import { parseMetricsListen } from './metrics.js';
@@ -119,42 +119,26 @@ function positive(value: string, flag: string, what: string): number {
 }
 
 export function parseSourceArgs(argv: string[], program = 'smtp-source'): SourceCli {
-  let failure: string | undefined;
-  const y = yargs(argv)
-    .scriptName(program)
-    .parserConfiguration({ 'camel-case-expansion': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'strip-aliased': true })
-    .help(false)
-    .version(false)
-    .strictOptions()
-    .fail((msg) => {
-      failure = msg;
-    });
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    const { optionalArg, ...rest } = spec as typeof spec & { optionalArg?: string };
-    y.option(name, { ...rest, requiresArg: spec.type === 'string' && optionalArg === undefined } as never);
-  }
-  const a = y.parseSync() as Record<string, unknown>;
-  if (failure !== undefined) throw new FatalError(`${failure.replace(/\n/g, ' ')} (see ${program} --help)`);
-  const last = (v: unknown): string | undefined => (Array.isArray(v) ? (v[v.length - 1] as string) : (v as string | undefined));
-  const flag = (v: unknown): boolean => (Array.isArray(v) ? v.some(Boolean) : Boolean(v));
-  if (flag(a.help)) return { help: true } as SourceCli;
+  const f = parseFlags(argv, FLAGS, { program, error: (message) => new FatalError(message) });
+  const { last, flag, list } = f;
+  if (flag('help')) return { help: true } as SourceCli;
 
-  const operands = (a._ as (string | number)[]).map(String);
+  const operands = f.operands;
   // --sample takes an optional value, so a bare "--sample host:port" reads the target as one:
   // a value that is no duration is the target when no other operand is there.
-  let sample = last(a.sample);
+  let sample = last('sample');
   if (sample !== undefined && sample !== '' && operands.length === 0 && !isDuration(sample)) {
     operands.push(sample);
     sample = '';
   }
   // The same for --starttls: a bare "--starttls host:port".
-  let starttls = last(a.starttls);
+  let starttls = last('starttls');
   if (starttls !== undefined && starttls !== '' && operands.length === 0 && !STARTTLS_MODES.includes(starttls)) {
     operands.push(starttls);
     starttls = '';
   }
   // And for --bdat: a bare "--bdat host:port".
-  let bdat = last(a.bdat);
+  let bdat = last('bdat');
   if (bdat !== undefined && bdat !== '' && operands.length === 0 && !/^\d+$/.test(bdat)) {
     operands.push(bdat);
     bdat = '';
@@ -168,55 +152,55 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     throw err;
   }
   const source: SourceOptionsInput = { target, program };
-  if (flag(a['4']) && !flag(a['6'])) source.family = 'ipv4';
-  if (flag(a['6']) && !flag(a['4'])) source.family = 'ipv6';
-  source.allowReject = flag(a.A);
-  source.reuseConnection = flag(a.d);
-  source.lmtp = flag(a.L);
-  source.numberRecipients = flag(a.N);
-  source.oldMode = flag(a.o);
-  source.verbose = typeof a.v === 'number' ? a.v : 0;
-  source.pipelining = flag(a.pipelining);
-  source.trackingHeaders = !flag(a['original-headers']);
+  if (flag('4') && !flag('6')) source.family = 'ipv4';
+  if (flag('6') && !flag('4')) source.family = 'ipv6';
+  source.allowReject = flag('A');
+  source.reuseConnection = flag('d');
+  source.lmtp = flag('L');
+  source.numberRecipients = flag('N');
+  source.oldMode = flag('o');
+  source.verbose = f.count('v');
+  source.pipelining = flag('pipelining');
+  source.trackingHeaders = !flag('original-headers');
 
-  const C = last(a.C);
+  const C = last('C');
   if (C !== undefined) source.connectAttempts = positive(C, 'C', 'bad connection count');
-  const l = last(a.l);
+  const l = last('l');
   if (l !== undefined) source.length = positive(l, 'l', 'bad message length');
-  const F = last(a.F);
+  const F = last('F');
   if (F !== undefined) {
     if (l !== undefined) throw new FatalError('-l option cannot be used with -F');
     source.messageFile = F;
   }
-  const m = last(a.m);
+  const m = last('m');
   if (m !== undefined) source.messages = positive(m, 'm', 'bad message count');
-  const r = last(a.r);
+  const r = last('r');
   if (r !== undefined) source.recipients = positive(r, 'r', 'bad recipient count');
-  const s = last(a.s);
+  const s = last('s');
   if (s !== undefined) source.sessions = positive(s, 's', 'bad session count');
-  const w = last(a.w);
+  const w = last('w');
   if (w !== undefined) source.waitSeconds = positive(w, 'w', 'bad fixed delay');
-  const R = last(a.R);
+  const R = last('R');
   if (R !== undefined) source.randomWaitSeconds = positive(R, 'R', 'bad random delay');
   if (w !== undefined && R !== undefined) throw new FatalError('do not use -w and -R options at the same time');
-  const T = last(a.T);
+  const T = last('T');
   const window = T === undefined ? undefined : positive(T, 'T', 'bad TCP window size');
-  const M = last(a.M);
+  const M = last('M');
   if (M !== undefined) {
     const literal = /^\[[0-9a-fA-F.:]+\]$/.test(M);
     const name = /^(?=.{1,255}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?$/.test(M);
     if (!literal && !name) throw new FatalError(`${M.startsWith('[') ? 'bad address literal' : 'bad hostname'}: ${M} (-M wants a host name or [address])`);
     source.myHostname = M;
   }
-  const smtputf8 = flag(a.smtputf8);
+  const smtputf8 = flag('smtputf8');
   for (const [key, opt] of [['f', 'sender'], ['t', 'recipient'], ['S', 'subject']] as const) {
-    const v = last(a[key]);
+    const v = last(key);
     if (v === undefined) continue;
     if (/[\r\n]/.test(v)) throw new FatalError(`-${key} must not contain a line break`);
     if (key !== 'S' && !smtputf8 && /[^\x00-\x7f]/.test(v)) throw new FatalError(`-${key} ${v} is not ASCII (UTF-8 addresses need --smtputf8)`);
     (source as Record<string, unknown>)[opt] = v;
   }
-  const duration = last(a.duration);
+  const duration = last('duration');
   if (duration !== undefined) {
     try {
       source.durationMs = parseDuration(duration);
@@ -225,12 +209,12 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     }
     if (source.durationMs <= 0) throw new FatalError(`bad duration: ${duration} (--duration must be longer than 0)`);
   }
-  openModel(source, last(a.rate), last(a.ramp), last(a.stages), w !== undefined, R !== undefined);
-  const timeout = last(a.timeout);
+  openModel(source, last('rate'), last('ramp'), last('stages'), w !== undefined, R !== undefined);
+  const timeout = last('timeout');
   if (timeout !== undefined) source.timeoutSeconds = positive(timeout, '-timeout', 'bad timeout');
-  const json = last(a.json);
+  const json = last('json');
   if (json === '') throw new FatalError('--json wants a file name or "-" for stdout');
-  const journal = last(a.journal);
+  const journal = last('journal');
   if (journal === '') throw new FatalError('--journal wants a file name');
   if (sample !== undefined) {
     let intervalMs = 1000;
@@ -243,12 +227,12 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     }
     source.sample = { intervalMs };
   }
-  const tls = tlsOptions(starttls, flag(a.tls), last(a['tls-ca']), last(a['tls-servername']), flag(a['tls-insecure']), last(a['tls-min-version']), flag(a['tls-session-reuse']));
+  const tls = tlsOptions(starttls, flag('tls'), last('tls-ca'), last('tls-servername'), flag('tls-insecure'), last('tls-min-version'), flag('tls-session-reuse'));
   if (tls !== undefined) {
     if (tls.mode === 'starttls' && source.oldMode) throw new FatalError('--starttls cannot be used with -o (old mode sends no EHLO)');
     source.tls = tls;
   }
-  const auth = authOptions(last(a.auth), last(a.user), last(a.password), last(a['password-file']), last(a.credentials));
+  const auth = authOptions(last('auth'), last('user'), last('password'), last('password-file'), last('credentials'));
   if (auth !== undefined) {
     if (source.oldMode) throw new FatalError('--auth cannot be used with -o (old mode sends no EHLO)');
     source.auth = auth;
@@ -259,7 +243,7 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     else if (/^\d+$/.test(bdat) && Number(bdat) > 0 && Number.isSafeInteger(Number(bdat))) source.bdat = { chunkSize: Number(bdat) };
     else throw new FatalError(`bad chunk size: ${bdat} (--bdat wants a whole number of bytes greater than 0, or nothing for one chunk)`);
   }
-  for (const [name, on] of [['--smtputf8', smtputf8], ['--size', flag(a.size)], ['--dsn', flag(a.dsn)], ['--8bitmime', flag(a['8bitmime'])]] as const) {
+  for (const [name, on] of [['--smtputf8', smtputf8], ['--size', flag('size')], ['--dsn', flag('dsn')], ['--8bitmime', flag('8bitmime')]] as const) {
     if (!on) continue;
     if (source.oldMode) throw new FatalError(`${name} cannot be used with -o (old mode sends no EHLO)`);
     if (name === '--smtputf8') source.smtputf8 = true;
@@ -267,8 +251,8 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
     else if (name === '--dsn') source.dsn = true;
     else source.eightBitMime = true;
   }
-  const progress = a.progress === undefined ? undefined : flag(a.progress);
-  const shard = last(a.shard);
+  const progress = f.given('progress') ? flag('progress') : undefined;
+  const shard = last('shard');
   let sharded = source;
   if (shard !== undefined) {
     try {
@@ -277,14 +261,13 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
       throw new FatalError(`bad shard: ${shard} (--shard ${(err as Error).message})`);
     }
   }
-  const startAtText = last(a['start-at']);
+  const startAtText = last('start-at');
   const startAt = startAtText === undefined ? undefined : parseStartAt(startAtText);
-  const metricsListen = last(a['metrics-port']);
+  const metricsListen = last('metrics-port');
   if (metricsListen !== undefined) parseMetricsListen(metricsListen);
-  const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-  const gates = list(a.gate);
-  const baseline = last(a.baseline);
-  const maxRegression = list(a['max-regression']);
+  const gates = list('gate');
+  const baseline = last('baseline');
+  const maxRegression = list('max-regression');
   let judging: JudgeOptions | undefined;
   if (gates.length > 0 || baseline !== undefined || maxRegression.length > 0) {
     try {
@@ -294,7 +277,7 @@ export function parseSourceArgs(argv: string[], program = 'smtp-source'): Source
       throw new FatalError((err as Error).message);
     }
   }
-  return { source: sharded, counter: flag(a.c), json, journal, progress, window, startAt, judging, metricsListen, help: false };
+  return { source: sharded, counter: flag('c'), json, journal, progress, window, startAt, judging, metricsListen, help: false };
 }
 
 const STARTTLS_MODES = ['required', 'opportunistic'];
