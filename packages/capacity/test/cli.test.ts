@@ -86,7 +86,7 @@ describe('flag validation: one line naming the flag, exit 1', () => {
     [[T, '--rates', '10,20', '--sample', '5ms'], 'smtpstone-sweep: fatal: bad sample interval: 5ms (--sample must be at least 10ms)\n'],
     [[T, '--rates', '0.01/s', '--step-duration', '10s'], 'smtpstone-sweep: fatal: the first step (36/h for 10s) holds no message: raise the rate or --step-duration\n'],
     [['mx:port', '--rates', '10'], 'smtpstone-sweep: fatal: bad target: '],
-    [[T, '--rates', '10', '--frob'], 'smtpstone-sweep: fatal: Unknown argument: frob (see smtpstone-sweep --help)\n'],
+    [[T, '--rates', '10', '--frob'], 'smtpstone-sweep: fatal: unknown flag: --frob (see smtpstone-sweep --help)\n'],
   ];
 
   it.each(cases)('%j', async (args, line) => {

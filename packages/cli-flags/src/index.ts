@@ -62,11 +62,20 @@ function dashed(name: string): string {
   return `${name.length === 1 ? '-' : '--'}${name}`;
 }
 
-/** yargs' complaint on one line; "Not enough arguments following: s" becomes "-s wants a value". */
+/**
+ * yargs' complaint on one line, the flag named as it is typed: "Not enough arguments following:
+ * s" becomes "-s wants a value", "Unknown arguments: x, frob" becomes "unknown flags: -x, --frob".
+ */
 function failureText(message: string): string {
   const text = message.replace(/\n/g, ' ');
   const missing = /^Not enough arguments following: (\S+)$/.exec(text);
-  return missing === null ? text : `${dashed(missing[1])} wants a value`;
+  if (missing !== null) return `${dashed(missing[1])} wants a value`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(text);
+  if (unknown !== null) {
+    const names = unknown[1].split(', ');
+    return `unknown flag${names.length > 1 ? 's' : ''}: ${names.map(dashed).join(', ')}`;
+  }
+  return text;
 }
 
 /**

@@ -31,13 +31,13 @@ describe('parseFlags failures', () => {
   it('an unknown flag is refused in the tool\'s error type, with the help hint', () => {
     const err = failure(['-x', 'host']);
     expect(err).toBeInstanceOf(FatalError);
-    expect(err.message).toBe('Unknown argument: x (see prog --help)');
-    expect(failure(['--bogus']).message).toBe('Unknown argument: bogus (see prog --help)');
-    expect(failure(['--bogus', '--frob']).message).toBe('Unknown arguments: bogus, frob (see prog --help)');
+    expect(err.message).toBe('unknown flag: -x (see prog --help)');
+    expect(failure(['--bogus']).message).toBe('unknown flag: --bogus (see prog --help)');
+    expect(failure(['--bogus', '--frob']).message).toBe('unknown flags: --bogus, --frob (see prog --help)');
   });
 
   it('without an error factory a failure is a plain Error', () => {
-    expect(() => parseFlags(['--bogus'], FLAGS, { program: 'prog' })).toThrow(new Error('Unknown argument: bogus (see prog --help)'));
+    expect(() => parseFlags(['--bogus'], FLAGS, { program: 'prog' })).toThrow(new Error('unknown flag: --bogus (see prog --help)'));
   });
 
   it('a one-letter flag without its value: "-s wants a value"', () => {

@@ -63,7 +63,7 @@ describe('smtpstone-report', () => {
       [['--log', maillog], '--journal is required'],
       [['--journal', journal], '--log is required'],
       [['--journal', journal, '--log', maillog, '--year', '26'], '--year'],
-      [['--journal', journal, '--log', maillog, '--bogus'], 'Unknown argument: bogus'],
+      [['--journal', journal, '--log', maillog, '--bogus'], 'unknown flag: --bogus'],
       [['--journal', journal, '--log', maillog, '--json'], '--json wants a value (see smtpstone-report --help)'],
       [['--journal', journal, '--journal', journal, '--log', maillog], '--journal given 2 times; give it once'],
       [['--journal', join(dir, 'absent'), '--log', maillog], '(--journal)'],

@@ -89,7 +89,7 @@ describe('smtpstone-results check', () => {
       [['check', ok, '--baseline', report], 'report.json is a smtpstone-report report, but the result is a smtp-source result; a baseline must be of the same kind'],
       [['check', ok, '--baseline', ok, '--max-regression', 'lots'], 'bad regression tolerance: lots'],
       [['check', ok, '--gate', 'p99<1s', '--max-regression', '5%'], '--max-regression needs --baseline'],
-      [['check', ok, '--gate', 'p99<1s', '--bogus'], 'Unknown argument: bogus'],
+      [['check', ok, '--gate', 'p99<1s', '--bogus'], 'unknown flag: --bogus'],
       [['check', ok, '--gate'], '--gate wants a value'],
       [['merge', ok, report], 'report.json is a smtpstone-report report; merge takes smtp-source --json results only'],
       [['compare', ok, report], 'compare takes two of the same kind'],

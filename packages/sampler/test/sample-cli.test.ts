@@ -213,7 +213,7 @@ describe('smtpstone-sample flag validation', { timeout: 20_000 }, () => {
     ...(WHOLE_DISKS.length > 0 ? [[['--device', 'no-such-disk-xyz'], '--device']] : []),
     [['--json', ''], '--json'],
     [['--json', '/nonexistent-dir/x.json'], '--json'],
-    [['--bogus'], 'Unknown argument: bogus'],
+    [['--bogus'], 'unknown flag: --bogus'],
     [['1', '5'], 'unexpected operand: 1'],
   ])('%j: one line naming the flag, exit 1', async (args, text) => {
     const r = await sampleCli(args as string[]);

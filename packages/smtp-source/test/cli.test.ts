@@ -40,7 +40,7 @@ describe('smtp-source flag validation', () => {
     [['--timeout', '0'], '--timeout'],
     [['-f', 'a\nb'], '-f'],
     [['--json', ''], '--json'],
-    [['-x'], 'Unknown argument: x'],
+    [['-x'], 'unknown flag: -x'],
   ])('%j: one line naming the flag, exit 1', async (args, text) => {
     const r = await source([...(args as string[]), '127.0.0.1:1']);
     expect(r.code).toBe(1);
