@@ -59,9 +59,9 @@ export interface SinkStats {
   starttlsDiscarded: number;
   /** AUTH exchanges answered 235 / 535 (real AUTH only). */
   authSuccesses: number;
+  authFailures: number;
   /** Messages whose MAIL carried SMTPUTF8 (--smtputf8), counted at their end of data. */
   smtputf8Messages: number;
-  authFailures: number;
   /** When the sink started listening (ms since the epoch). */
   startedAt: number;
   /** Milliseconds since start. */

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cmd, COMMAND_NAMES, matchVerb, type ParsedVerb } from '../src/commands.js';
-import type { Sink } from '../src/index.js';
+import { parseUsers, type Sink, type SinkOptionsInput } from '../src/index.js';
 import { portOf, testSink } from './helpers.js';
 
 const CLIENT_VERBS = COMMAND_NAMES.filter((n) => n !== 'connect' && n !== '.');
@@ -84,8 +84,15 @@ const clientText = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .constantFrom('EHLO x', 'HELO y', 'LHLO z', 'MAIL FROM:<a@b>', 'RCPT TO:<c@d>', 'rcpt to:<e@f> NOTIFY=NEVER', 'RSET', 'NOOP', 'VRFY x', 'DATA', 'XCLIENT NAME=z', 'AUTH PLAIN AGFiAGM=')
+      .constantFrom('EHLO x', 'HELO y', 'LHLO z', 'MAIL FROM:<a@b>', 'RCPT TO:<c@d>', 'rcpt to:<e@f> NOTIFY=NEVER', 'RSET', 'NOOP', 'VRFY x', 'DATA', 'XCLIENT NAME=z', 'XFORWARD ADDR=1.2.3.4', 'STARTTLS')
       .map((l) => lines([l])),
+  },
+  {
+    // AUTH exchanges (alice:secret where the sink has users): whole, step by step, cancelled, bad base64.
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(['AUTH PLAIN AGFsaWNlAHNlY3JldA=='], ['AUTH PLAIN AGFiAGM='], ['AUTH PLAIN', 'AGFsaWNlAHNlY3JldA=='], ['AUTH LOGIN', 'YWxpY2U=', 'c2VjcmV0'], ['AUTH LOGIN YWxpY2U=', 'd3Jvbmc='], ['AUTH LOGIN', '*'], ['AUTH PLAIN', '!!!'])
+      .map((ls) => lines(ls)),
   },
   {
     weight: 3,
@@ -143,7 +150,8 @@ describe.each([
   { mode: 'SMTP', options: {} },
   { mode: 'SMTP with --chunking', options: { chunking: true } },
   { mode: 'LMTP with --chunking', options: { lmtp: true, chunking: true } },
-])('a whole session, however it is cut ($mode)', ({ options }) => {
+  { mode: 'AUTH users, --chunking, -r . -f vrfy', options: { chunking: true, auth: { mechanisms: ['PLAIN', 'LOGIN'], users: parseUsers('alice:secret\n') }, hardReject: ['.'], softReject: ['vrfy'] } },
+] satisfies { mode: string; options: Partial<SinkOptionsInput> }[])('a whole session, however it is cut ($mode)', ({ options }) => {
   let sink: Sink;
   beforeAll(async () => {
     sink = await testSink(options);
@@ -156,11 +164,21 @@ describe.each([
     const replies = await run();
     // The session is over once the sink closed it; its counters are final by then.
     const after = sink.stats();
-    const diff = (k: 'messages' | 'recipients' | 'bytes' | 'longLines' | 'outOfOrder' | 'quits') => after[k] - before[k];
-    const commands = Object.fromEntries(Object.entries(after.commands).map(([k, n]) => [k, n - before.commands[k]]));
+    const diff = (k: 'messages' | 'recipients' | 'bytes' | 'longLines' | 'outOfOrder' | 'quits' | 'authSuccesses' | 'authFailures') => after[k] - before[k];
+    const byKey = (now: Record<string, number>, then: Record<string, number>) => Object.fromEntries(Object.entries(now).map(([k, n]) => [k, n - (then[k] ?? 0)]).filter(([, n]) => n !== 0));
     return {
       replies: replies.toString('latin1'),
-      counts: { messages: diff('messages'), recipients: diff('recipients'), bytes: diff('bytes'), longLines: diff('longLines'), outOfOrder: diff('outOfOrder'), quits: diff('quits'), commands },
+      counts: {
+        messages: diff('messages'),
+        recipients: diff('recipients'),
+        bytes: diff('bytes'),
+        longLines: diff('longLines'),
+        outOfOrder: diff('outOfOrder'),
+        quits: diff('quits'),
+        auth: [diff('authSuccesses'), diff('authFailures')],
+        commands: byKey(after.commands, before.commands),
+        rejects: byKey(after.rejects, before.rejects),
+      },
     };
   }
 
