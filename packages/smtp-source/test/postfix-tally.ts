@@ -14,7 +14,10 @@ const POSTFIX_DATE = `Ddd, DD Mmm YYYY HH:MM:SS +ZZZZ (${execFileSync('date', ['
  * without CR LF. The line's bytes are its UTF-8 (a UTF-8 recipient in Received:'s "for <...>").
  */
 function recordBytes(line: string): number {
-  const n = Buffer.byteLength(line, 'utf8');
+  return recordBytesOf(Buffer.byteLength(line, 'utf8'));
+}
+
+function recordBytesOf(n: number): number {
   let lengthBytes = 1;
   for (let rest = n >> 7; rest > 0; rest >>= 7) lengthBytes++;
   return 1 + lengthBytes + n;
@@ -31,10 +34,47 @@ export interface PostfixSession {
   client?: string;
   /** -o: no HELO and no headers, so cleanup adds Message-Id:, Date:, From: and an empty line. */
   oldMode?: boolean;
+  /** Headers without Message-Id:, Date: and From: (a -F file's): cleanup adds those three. */
+  addsIdDateFrom?: boolean;
   /** Only the messages this smtpd (its syslog tag: postfix/smtpd, postfix/reinject/smtpd) received; default all. */
   smtpd?: string;
   /** Wait until `expected` messages are queued (qmgr's size= line), not removed: for messages left deferred. */
   until?: 'queued' | 'removed';
+  /**
+   * Every message's content as sent (dot-stuffed, CR LF line ends, without the final "."):
+   * needed when a line is 128 bytes or longer or starts with ".", whose record is not the
+   * line's wire size (see storedMinusWire).
+   */
+  content?: Buffer;
+}
+
+/** smtpd's line_length_limit: a longer line is stored as records of at most this many bytes. */
+const LINE_LENGTH_LIMIT = 2048;
+
+/**
+ * How many bytes more a message's lines take as queue-file records than on the wire. smtpd
+ * reads a line in pieces of at most line_length_limit bytes (the dot-stuffing dot included;
+ * a line of exactly that many bytes ends with an empty piece, as its CR LF is read alone),
+ * strips the stuffing dot from the first piece and stores each piece as a record: a type
+ * byte, the length in 7-bit groups, the bytes. On the wire the line took its bytes and CR LF.
+ */
+function storedMinusWire(content: Buffer): number {
+  let extra = 0;
+  for (let start = 0; start < content.length; ) {
+    let lf = content.indexOf(0x0a, start);
+    if (lf < 0) lf = content.length;
+    const raw = lf - start - (lf > start && content[lf - 1] === 0x0d ? 1 : 0);
+    let stored = 0;
+    for (let left = raw, first = true; ; first = false) {
+      const piece = Math.min(left, LINE_LENGTH_LIMIT);
+      stored += recordBytesOf(piece - (first && content[start] === 0x2e ? 1 : 0));
+      left -= piece;
+      if (piece < LINE_LENGTH_LIMIT) break;
+    }
+    extra += stored - (lf + 1 - start);
+    start = lf + 1;
+  }
+  return extra;
 }
 
 /**
@@ -49,7 +89,8 @@ function postfixAddedLines(lm: LoggedMessage, how: PostfixSession): string[] {
     `\tby mx.example.test (Postfix) with ${how.proto} id ${lm.queueId}${single ? '' : ';'}`,
     single ? `\tfor <${lm.deliveries[0]?.to}>; ${POSTFIX_DATE}` : `\t${POSTFIX_DATE}`,
   ];
-  if (how.oldMode) lines.push(`Message-Id: <${lm.queueId}@mx.example.test>`, `Date: ${POSTFIX_DATE}`, `From: ${lm.from}`, '');
+  if (how.oldMode || how.addsIdDateFrom) lines.push(`Message-Id: <${lm.queueId}@mx.example.test>`, `Date: ${POSTFIX_DATE}`, `From: ${lm.from}`);
+  if (how.oldMode) lines.push('');
   return lines;
 }
 
@@ -61,7 +102,8 @@ function postfixAddedLines(lm: LoggedMessage, how: PostfixSession): string[] {
  * record per line (a type byte, the length, the line without CR LF: for a line under 128
  * bytes, as many bytes as the line with its CR LF), Postfix's added header lines included. So
  * for messages with no line of 128 bytes or more and none dot-stuffed (smtp-source's generated
- * ones), wire bytes = size - the records of the added lines, exactly.
+ * ones), wire bytes = size - the records of the added lines, exactly; for others, pass their
+ * `content` and each line's difference is taken off too (storedMinusWire).
  */
 export async function postfixTally(pf: PrivatePostfix, before: number, expected: number, how: PostfixSession): Promise<Tally> {
   const queued = (rs: MaillogRecord[]): LoggedMessage[] => {
@@ -74,10 +116,11 @@ export async function postfixTally(pf: PrivatePostfix, before: number, expected:
     .waitForLog(`${expected} messages queued${how.until === 'queued' ? '' : ', delivered and removed'}`, (rs) => queued(rs).filter(done).length >= expected)
     .catch(() => pf.records());
   const all = queued(records);
+  const contentExtra = how.content === undefined ? 0 : storedMinusWire(how.content);
   return {
     messages: all.length,
     recipients: all.reduce((n, lm) => n + lm.nrcpt!, 0),
-    bytes: all.reduce((n, lm) => n + lm.size! - postfixAddedLines(lm, how).reduce((k, l) => k + recordBytes(l), 0), 0),
+    bytes: all.reduce((n, lm) => n + lm.size! - postfixAddedLines(lm, how).reduce((k, l) => k + recordBytes(l), 0) - contentExtra, 0),
   };
 }
 
