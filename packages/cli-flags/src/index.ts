@@ -62,20 +62,56 @@ function dashed(name: string): string {
   return `${name.length === 1 ? '-' : '--'}${name}`;
 }
 
+/** The words before a "--" that ends the flags. */
+function flagWords(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
 /**
- * yargs' complaint on one line, the flag named as it is typed: "Not enough arguments following:
- * s" becomes "-s wants a value", "Unknown arguments: x, frob" becomes "unknown flags: -x, --frob".
+ * yargs names a flag without its dashes, and "--no-frob" as "frob": the spelling the user
+ * typed, found in argv (alone or with "=value"), else the usual one.
  */
-function failureText(message: string): string {
+function typed(name: string, argv: readonly string[]): string {
+  const words = flagWords(argv);
+  const spellings = [`--${name}`, `-${name}`, `--no-${name}`];
+  return spellings.find((f) => words.some((w) => w === f || w.startsWith(`${f}=`))) ?? dashed(name);
+}
+
+/**
+ * yargs' complaint on one line, the flag named as typed: "Not enough arguments following: s"
+ * becomes "-s wants a value", "Unknown arguments: x, frob" becomes "unknown flags: -x, --frob".
+ */
+function failureText(message: string, argv: readonly string[]): string {
   const text = message.replace(/\n/g, ' ');
   const missing = /^Not enough arguments following: (\S+)$/.exec(text);
-  if (missing !== null) return `${dashed(missing[1])} wants a value`;
+  if (missing !== null) return `${typed(missing[1], argv)} wants a value`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(text);
   if (unknown !== null) {
     const names = unknown[1].split(', ');
-    return `unknown flag${names.length > 1 ? 's' : ''}: ${names.map(dashed).join(', ')}`;
+    return `unknown flag${names.length > 1 ? 's' : ''}: ${names.map((n) => typed(n, argv)).join(', ')}`;
   }
   return text;
+}
+
+/**
+ * A flag whose own name or alias starts with "no-" (smtp-sink's --no-pipelining for -p) would
+ * be read by yargs as the negation of "pipelining", an unknown flag: such words are given to
+ * yargs under the table's name instead. Other --no-X still negate the boolean X.
+ */
+function withNoNamesResolved(argv: readonly string[], flags: FlagTable): string[] {
+  const byNoName = new Map<string, string>();
+  for (const [name, spec] of Object.entries(flags)) {
+    for (const n of [name, spec.alias]) if (n !== undefined && n.startsWith('no-')) byNoName.set(`--${n}`, dashed(name));
+  }
+  if (byNoName.size === 0) return [...argv];
+  const end = argv.indexOf('--');
+  return argv.map((w, i) => {
+    if (end >= 0 && i >= end) return w;
+    const eq = w.indexOf('=');
+    const flag = byNoName.get(eq < 0 ? w : w.slice(0, eq));
+    return flag === undefined ? w : flag + (eq < 0 ? '' : w.slice(eq));
+  });
 }
 
 /**
@@ -86,7 +122,7 @@ export function parseFlags<T extends FlagTable>(argv: readonly string[], flags: 
   const { program, usage } = options;
   const error = options.error ?? ((message: string) => new Error(message));
   let failure: string | undefined;
-  const y = yargs([...argv])
+  const y = yargs(withNoNamesResolved(argv, flags))
     .scriptName(program)
     .parserConfiguration({
       'camel-case-expansion': false,
@@ -117,7 +153,7 @@ export function parseFlags<T extends FlagTable>(argv: readonly string[], flags: 
     });
   }
   const values = y.parseSync() as Record<string, unknown>;
-  if (failure !== undefined) throw error(`${failureText(failure)} (see ${program} --help)`);
+  if (failure !== undefined) throw error(`${failureText(failure, argv)} (see ${program} --help)`);
 
   const list = (name: string): string[] => {
     const v = values[name];

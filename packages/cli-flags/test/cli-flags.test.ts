@@ -11,6 +11,7 @@ const FLAGS = {
   sample: { type: 'string', optionalArg: '[interval]', desc: 'Sample every interval' },
   log: { type: 'string', array: true, desc: 'Log files' },
   pipelining: { type: 'boolean', desc: 'Pipeline' },
+  D: { type: 'boolean', alias: 'no-dsn', desc: 'Do not announce DSN' },
 } satisfies FlagTable;
 
 class FatalError extends Error {}
@@ -102,6 +103,20 @@ describe('parseFlags values', () => {
     expect(() => f.once('q')).not.toThrow();
     expect(parse(['--pipelining', '--no-pipelining']).flag('pipelining')).toBe(false);
     expect(parse(['--no-pipelining']).given('pipelining')).toBe(true);
+  });
+
+  it('a flag named "no-..." is that flag, not a negation; other --no-X still negate, and -- ends the flags', () => {
+    expect(parse(['--no-dsn']).flag('D')).toBe(true);
+    expect(parse(['-D']).flag('D')).toBe(true);
+    expect(parse([]).flag('D')).toBe(false);
+    expect(parse(['--no-pipelining']).flag('pipelining')).toBe(false);
+    expect(parse(['--', '--no-dsn']).operands).toEqual(['--no-dsn']);
+  });
+
+  it('a failure names the flag as typed: --no-frob, --x', () => {
+    expect(failure(['--no-frob']).message).toBe('unknown flag: --no-frob (see prog --help)');
+    expect(failure(['--x']).message).toBe('unknown flag: --x (see prog --help)');
+    expect(failure(['--sessions']).message).toBe('--sessions wants a value (see prog --help)');
   });
 
   it('count flags add up: -vv -v --verbose', () => {

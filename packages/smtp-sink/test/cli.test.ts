@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, cliSink, currentUser, peer, RawClient, run, tempDir, type CliSink } from './helpers.js';
+import { parseSinkArgs } from '../src/cli-options.js';
 
 const smtpSource = peer('smtp-source');
 let cli: CliSink | undefined;
@@ -52,6 +53,18 @@ describe('smtp-sink flag validation', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^smtp-sink: fatal: /);
     expect(lines[0]).toContain(name);
+  });
+
+  it('each --no-X long name does what its letter does (yargs would read it as the negation of X)', () => {
+    const pairs: [string, string][] = [['-8', '--no-8bitmime'], ['-a', '--no-auth'], ['-C', '--no-xclient'], ['-e', '--no-esmtp'], ['-E', '--no-enhancedstatuscodes'], ['-F', '--no-xforward'], ['-N', '--no-dsn'], ['-p', '--no-pipelining']];
+    const plain = parseSinkArgs(['127.0.0.1:0', '10']).sink;
+    for (const [letter, long] of pairs) {
+      const byLetter = parseSinkArgs([letter, '127.0.0.1:0', '10']).sink;
+      expect(byLetter, letter).not.toEqual(plain);
+      expect(parseSinkArgs([long, '127.0.0.1:0', '10']).sink, long).toEqual(byLetter);
+    }
+    // A --no- of a flag that is not one is still named as typed.
+    expect(() => parseSinkArgs(['--no-frob', '127.0.0.1:0', '10'])).toThrow('unknown flag: --no-frob (see smtp-sink --help)');
   });
 
   it('an unknown flag, a missing backlog or a bad endpoint is a one-line usage error', async () => {
