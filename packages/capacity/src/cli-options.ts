@@ -19,7 +19,7 @@ const MIN_SAMPLE_INTERVAL_MS = 10;
 
 type Spec = { type: 'string' | 'boolean'; alias?: string; desc: string; group: string; optionalArg?: string };
 
-const FLAGS: Record<string, Spec> = {
+const FLAGS = {
   from: { type: 'string', desc: 'Rate of the first step (10/s, 600/m)', group: 'Steps' },
   to: { type: 'string', desc: 'Rate of the last step', group: 'Steps' },
   steps: { type: 'string', desc: 'Steps from --from to --to, both included (8)', group: 'Steps' },
@@ -57,7 +57,7 @@ const FLAGS: Record<string, Spec> = {
   title: { type: 'string', desc: 'Title of the HTML page', group: 'Output' },
   quiet: { type: 'boolean', desc: 'No progress lines on stderr', group: 'Output' },
   help: { type: 'boolean', desc: 'Show this help', group: 'Output' },
-};
+} satisfies Record<string, Spec>;
 
 export interface SweepCli {
   help: boolean;
@@ -249,7 +249,7 @@ export function parseSweepArgs(argv: string[]): SweepCli {
     sweep.sample = { intervalMs };
   }
   const log = once('log');
-  const logOnly = ['journal-dir', 'drain-timeout', 'zone', 'year', 'min-delivery', 'max-delivery-p99'].filter(given);
+  const logOnly = (['journal-dir', 'drain-timeout', 'zone', 'year', 'min-delivery', 'max-delivery-p99'] as const).filter(given);
   if (log === undefined && logOnly.length > 0) throw new FlagError(`${logOnly.map((l) => `--${l}`).join(', ')} need${logOnly.length === 1 ? 's' : ''} --log (the MTA's log)`);
   if (log !== undefined) {
     if (log === '') throw new FlagError('--log wants a file name');
@@ -282,7 +282,7 @@ export function parseSweepArgs(argv: string[]): SweepCli {
 export function helpText(): string {
   const lines = [`${PROGRAM} - capacity planning: smtp-source's open model at rising rates, the knee and a recommendation`, '', USAGE];
   let group = '';
-  for (const [name, spec] of Object.entries(FLAGS)) {
+  for (const [name, spec] of Object.entries(FLAGS) as [string, Spec][]) {
     if (spec.group !== group) {
       group = spec.group;
       lines.push('', `${group}:`);

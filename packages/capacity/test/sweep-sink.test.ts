@@ -95,7 +95,10 @@ describe('a sweep against a sink of known capacity', () => {
         expect(s.acceptedPerSecond / s.offeredPerSecond).toBeGreaterThan(0.97);
         expect(s.latency.p50).toBeGreaterThanOrEqual(100);
         expect(s.latency.p50).toBeLessThan(120);
-        expect(s.messages.accepted).toBe(s.messages.scheduled);
+        // Every message started is accepted, and every one due is started but, on a busy box,
+        // the last: due in the step's final milliseconds, a late timer can leave it past the end.
+        expect(s.messages.accepted).toBe(s.messages.started);
+        expect(s.messages.notStarted).toBeLessThanOrEqual(1);
       } else {
         // What four sessions at 100 ms and a little carry, measured from the replies (high by
         // at most the one burst of four replies over the step: see carriedRate()).
