@@ -169,12 +169,29 @@ export function shebangNodeFlags(script) {
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
+/**
+ * Keeps what a child writes to stderr, up to `limit` characters (a failing run's reason without
+ * unbounded memory); returns a function that gives the text so far.
+ */
+export function keepStderr(child, limit) {
+  let text = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    if (text.length < limit) text += d;
+  });
+  return () => text;
+}
+
 export class SinkProc {
   constructor(kind, label) {
     this.kind = kind;
     this.label = label;
-    this.stderr = '';
+    this.stderrText = () => '';
     this.exited = null;
+  }
+
+  get stderr() {
+    return this.stderrText();
   }
 
   async start(a, extraArgs, dumpDir, jsonFile) {
@@ -187,10 +204,7 @@ export class SinkProc {
     }
     this.child = track(spawnWithFiles(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }));
     this.pid = this.child.pid; // sh execs the sink, so the PID is the sink's
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (d) => {
-      if (this.stderr.length < 100000) this.stderr += d;
-    });
+    this.stderrText = keepStderr(this.child, 100000);
     this.exitedP = new Promise((r) => this.child.once('exit', (code, signal) => r((this.exited = { code, signal }))));
     const deadline = Date.now() + 10000;
     for (;;) {
@@ -262,6 +276,24 @@ export function spread(xs, digits = 1) {
   return { median: round(median(v), digits), min: round(Math.min(...v), digits), max: round(Math.max(...v), digits) };
 }
 /** "median (min–max)" of a rate summary, or FAILED when no run succeeded. */
+/**
+ * A summary of interleaved runs: how many, how many succeeded, their msg/s spread and, for each
+ * field of `medians`, its median over the good runs rounded to that many digits. Returns the
+ * good runs too, for totals of the caller's own.
+ */
+export function summarizeRuns(runs, medians) {
+  const good = runs.filter((r) => r.ok);
+  const summary = { runs: runs.length, ok: good.length, msgPerS: spread(good.map((r) => r.msgPerS)) };
+  for (const [field, digits] of Object.entries(medians)) summary[field] = round(median(good.map((r) => r[field])), digits);
+  return { summary, good };
+}
+
+/** TLS handshakes and resumptions added up over runs (undefined when none used TLS). */
+export function tlsTotals(good) {
+  if (!good.some((r) => r.tls)) return undefined;
+  return { handshakes: good.reduce((n, r) => n + (r.tls?.handshakes ?? 0), 0), resumed: good.reduce((n, r) => n + (r.tls?.resumed ?? 0), 0) };
+}
+
 export const fmtRate = (s) => (s.ok === 0 ? 'FAILED' : `${Math.round(s.msgPerS.median)} (${Math.round(s.msgPerS.min)}–${Math.round(s.msgPerS.max)})`);
 export const fmtMiB = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)}` : '?');
 

@@ -20,7 +20,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, spawnWithFiles, track,
+  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, spawnWithFiles, track, keepStderr,
   tempDirs, SinkProc, round, median, spread, fmtRate, fmtMiB, textTable, markdownTable, distHash, pick, clkTck, machineMeta,
   finishMeta, writeResults,
 } from './lib.mjs';
@@ -128,11 +128,7 @@ async function runSource(a, sink, sourceArgs, m) {
   const child0 = childCpuSeconds();
   const t0 = process.hrtime.bigint();
   const child = track(spawnWithFiles(a.source, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 20000) stderr += d;
-  });
+  const stderrText = keepStderr(child, 20000);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -154,7 +150,7 @@ async function runSource(a, sink, sourceArgs, m) {
     exitCode: code,
     signal,
     timedOut,
-    stderr: stderr.trim() || undefined,
+    stderr: stderrText().trim() || undefined,
     wallS: round(wall, 4),
     msgPerS: round(m / wall, 1),
     sinkCpuS: round(sinkCpu, 2),

@@ -28,7 +28,7 @@ import { join, resolve } from 'node:path';
 import {
   root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, sleep, spawnWithFiles, track, tempDirs, SinkProc,
   cpuSeconds, statusKb, round, median, textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults,
-  shebangNodeFlags,
+  shebangNodeFlags, keepStderr,
 } from './lib.mjs';
 
 setProgName('soak');
@@ -125,19 +125,19 @@ const METRIC_KEYS = {
 
 class SourceProc {
   constructor(a, port, jsonFile) {
-    this.stderr = '';
     this.exited = null;
     const args = ['--rate', `${a.rate}/s`, '-d', '-s', String(a.sessions), '--duration', `${a.durationS}s`, '--json', jsonFile, '--metrics-port', '127.0.0.1:0'];
     if (a.size !== undefined) args.push('-l', String(a.size));
     this.argv = [process.execPath, ...shebangNodeFlags(a.ourSource), a.ourSource, ...args, `127.0.0.1:${port}`];
     this.child = track(spawnWithFiles(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }));
     this.pid = this.child.pid;
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (d) => {
-      if (this.stderr.length < 200000) this.stderr += d;
-    });
+    this.stderrText = keepStderr(this.child, 200000);
     this.exitedP = new Promise((r) => this.child.once('exit', (code, signal) => r((this.exited = { code, signal }))));
     this.build = distHash(a.ourSource);
+  }
+
+  get stderr() {
+    return this.stderrText();
   }
 }
 

@@ -29,7 +29,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, track, killChild,
+  root, setProgName, die, note, positiveInt, nonNegativeInt, eachFlag, childCpuSeconds, sleep, track, killChild, keepStderr,
   tempDirs, SinkProc, round, median, spread, fmtRate, fmtMiB, textTable, markdownTable, distHash, clkTck, machineMeta,
   finishMeta, writeResults,
 } from './lib.mjs';
@@ -157,11 +157,7 @@ async function runSource(a, work, sink, side, cfg, m, oursArgs = cfg.ours, label
   const t0 = process.hrtime.bigint();
   // detached: its own process group, so a timeout kills time(1) and the source together.
   const child = track(spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true }), true);
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 20000) stderr += d;
-  });
+  const stderrText = keepStderr(child, 20000);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -243,7 +239,7 @@ async function runSource(a, work, sink, side, cfg, m, oursArgs = cfg.ours, label
       run.error = `--json ${jsonFile}: ${err.message}`;
     }
   }
-  if (stderr.trim() && (!run.ok || side === 'c')) run.stderr = stderr.trim();
+  if (stderrText().trim() && (!run.ok || side === 'c')) run.stderr = stderrText().trim();
   return run;
 }
 

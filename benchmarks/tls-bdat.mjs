@@ -22,8 +22,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, SinkProc, round, median, spread,
-  textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags,
+  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, SinkProc, round,
+  textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags, keepStderr, summarizeRuns, tlsTotals,
 } from './lib.mjs';
 
 setProgName('tls-bdat');
@@ -94,11 +94,7 @@ async function runSource(a, sink, variant, seconds, work) {
   const sinkCpu0 = sink.cpu();
   const childCpu0 = childCpuSeconds();
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 20000) stderr += d;
-  });
+  const stderrText = keepStderr(child, 20000);
   const kill = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
   const exit = await new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   clearTimeout(kill);
@@ -110,7 +106,7 @@ async function runSource(a, sink, variant, seconds, work) {
   try {
     result = JSON.parse(readFileSync(jsonFile, 'utf8'));
   } catch {
-    return { ok: false, exit, stderr: stderr.trim().slice(-2000) };
+    return { ok: false, exit, stderr: stderrText().trim().slice(-2000) };
   }
   const accepted = result.messages.accepted;
   const problems = result.messages.rejected + result.messages.failed + Object.values(result.errors).reduce((x, y) => x + y, 0);
@@ -118,7 +114,7 @@ async function runSource(a, sink, variant, seconds, work) {
   return {
     ok,
     exit,
-    ...(ok ? {} : { stderr: stderr.trim().slice(-2000) }),
+    ...(ok ? {} : { stderr: stderrText().trim().slice(-2000) }),
     accepted,
     problems,
     elapsedS: round(result.elapsedMs / 1000, 3),
@@ -135,20 +131,8 @@ async function runSource(a, sink, variant, seconds, work) {
 }
 
 function summarize(runs) {
-  const good = runs.filter((r) => r.ok);
-  const m = (k) => median(good.map((r) => r[k]));
-  return {
-    runs: runs.length,
-    ok: good.length,
-    msgPerS: spread(good.map((r) => r.msgPerS)),
-    sourceCpuS: round(m('sourceCpuS'), 2),
-    sinkCpuS: round(m('sinkCpuS'), 2),
-    usPerMsg: round(m('usPerMsg'), 1),
-    sourceUsPerMsg: round(m('sourceUsPerMsg'), 1),
-    sinkUsPerMsg: round(m('sinkUsPerMsg'), 1),
-    resumed: good.some((r) => r.tls) ? good.reduce((n, r) => n + (r.tls?.resumed ?? 0), 0) : undefined,
-    handshakes: good.some((r) => r.tls) ? good.reduce((n, r) => n + (r.tls?.handshakes ?? 0), 0) : undefined,
-  };
+  const { summary, good } = summarizeRuns(runs, { sourceCpuS: 2, sinkCpuS: 2, usPerMsg: 1, sourceUsPerMsg: 1, sinkUsPerMsg: 1 });
+  return { ...summary, ...tlsTotals(good) };
 }
 
 async function runGroup(a, g) {

@@ -28,8 +28,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestCerts, postfixMissing, startPrivatePostfix } from '@smtpstone/testbed';
 import {
-  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, round, median, spread, sleep,
-  textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags, statFields, clkTck,
+  root, setProgName, die, note, positiveInt, eachFlag, childCpuSeconds, track, tempDirs, round, sleep,
+  textTable, markdownTable, distHash, machineMeta, finishMeta, writeResults, shebangNodeFlags, statFields, clkTck, keepStderr,
+  summarizeRuns, tlsTotals,
 } from './lib.mjs';
 
 setProgName('tls-postfix');
@@ -147,11 +148,7 @@ async function runSource(a, pf, masterPid, mode, m, work) {
   const pf0 = postfixCpu(masterPid);
   const child0 = childCpuSeconds();
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    if (stderr.length < 20000) stderr += d;
-  });
+  const stderrText = keepStderr(child, 20000);
   const kill = setTimeout(() => child.kill('SIGKILL'), 180000);
   const exit = await new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   clearTimeout(kill);
@@ -163,7 +160,7 @@ async function runSource(a, pf, masterPid, mode, m, work) {
   try {
     result = JSON.parse(readFileSync(jsonFile, 'utf8'));
   } catch {
-    return { ok: false, exit, stderr: stderr.trim().slice(-2000) };
+    return { ok: false, exit, stderr: stderrText().trim().slice(-2000) };
   }
   const accepted = result.messages.accepted;
   const problems = result.messages.rejected + result.messages.failed + Object.values(result.errors ?? {}).reduce((x, y) => x + y, 0);
@@ -173,7 +170,7 @@ async function runSource(a, pf, masterPid, mode, m, work) {
   return {
     ok,
     exit,
-    ...(ok ? {} : { stderr: stderr.trim().slice(-2000) }),
+    ...(ok ? {} : { stderr: stderrText().trim().slice(-2000) }),
     accepted,
     problems,
     elapsedS: round(elapsedS, 3),
@@ -195,20 +192,12 @@ async function runSource(a, pf, masterPid, mode, m, work) {
 }
 
 function summarize(runs) {
-  const good = runs.filter((r) => r.ok);
-  const m = (k) => median(good.map((r) => r[k]));
-  const handshakes = good.reduce((n, r) => n + (r.tls?.handshakes ?? 0), 0);
-  const resumed = good.reduce((n, r) => n + (r.tls?.resumed ?? 0), 0);
+  const { summary, good } = summarizeRuns(runs, { sourceUsPerMsg: 1, sourceInRunUsPerMsg: 1, smtpdUsPerMsg: 1, postfixUsPerMsg: 1 });
+  const tls = tlsTotals(good);
   return {
-    runs: runs.length,
-    ok: good.length,
-    msgPerS: spread(good.map((r) => r.msgPerS)),
-    sourceUsPerMsg: round(m('sourceUsPerMsg'), 1),
-    sourceInRunUsPerMsg: round(m('sourceInRunUsPerMsg'), 1),
-    smtpdUsPerMsg: round(m('smtpdUsPerMsg'), 1),
-    postfixUsPerMsg: round(m('postfixUsPerMsg'), 1),
+    ...summary,
     smtpdExited: good.reduce((n, r) => n + r.smtpdExited, 0),
-    ...(good.some((r) => r.tls) ? { handshakes, resumed, resumptionRate: handshakes > 0 ? round(resumed / handshakes, 3) : 0 } : {}),
+    ...(tls && { ...tls, resumptionRate: tls.handshakes > 0 ? round(tls.resumed / tls.handshakes, 3) : 0 }),
   };
 }
 
