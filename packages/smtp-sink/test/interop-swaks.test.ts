@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ANNOUNCE } from '../src/options.js';
 import { peer, portOf } from './helpers.js';
 import { expectSameTally, NO_PROBLEMS, problems, resources, runOk, settled, sinkTally, socketIn, type TestSink } from './interop-helpers.js';
-import { swaksTally } from './tallies.js';
+import { linesAfterDot, swaksTally } from './tallies.js';
 
 const swaksBin = peer('swaks');
 const r = resources();
@@ -37,15 +37,6 @@ async function swaks(target: string[], extra: string[] = []): Promise<string[]> 
 
 const tcp = (sink: TestSink) => ['--server', '127.0.0.1', '--port', String(portOf(sink))];
 
-/** The lines between the end-of-data "." and the QUIT. */
-function afterDot(lines: string[]): string[] {
-  const dot = lines.indexOf(' -> .');
-  const quit = lines.indexOf(' -> QUIT');
-  expect(dot).toBeGreaterThan(0);
-  expect(quit).toBeGreaterThan(dot);
-  return lines.slice(dot + 1, quit);
-}
-
 describe.skipIf(!swaksBin)('swaks drives the sink', () => {
   it('one message over ESMTP, lock-step', async () => {
     const sink = await r.sink();
@@ -63,7 +54,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
       ' -> DATA',
       '<-  354 End data with <CR><LF>.<CR><LF>',
     ]);
-    expect(afterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
     expect(lines).toContain('<-  221 Bye');
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, messagesAccepted: 1, recipients: 1, quits: 1, sessions: 1 });
@@ -84,7 +75,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
       '<-  250 2.1.5 Ok',
       '<-  354 End data with <CR><LF>.<CR><LF>',
     ]);
-    expect(afterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
     expect(lines).toContain('<-  221 Bye');
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 1, quits: 1 });
@@ -98,7 +89,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
     expect(lines).not.toContain('<-  250-PIPELINING');
     const i = lines.indexOf(' -> MAIL FROM:<c@d.example>');
     expect(lines.slice(i, i + 2)).toEqual([' -> MAIL FROM:<c@d.example>', '<-  250 2.1.0 Ok']);
-    expect(afterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 1 });
     expectSameTally(swaksTally(lines), sinkTally(s));
@@ -120,7 +111,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
       '<-  250 2.1.5 Ok',
       '<-  354 End data with <CR><LF>.<CR><LF>',
     ]);
-    expect(afterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 3, quits: 1 });
     expect(s.commands).toMatchObject({ rcpt: 3 });
@@ -134,7 +125,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
     expect(lines).toContain(' -> LHLO h.example');
     const lhlo = lines.indexOf(' -> LHLO h.example');
     expect(lines.slice(lhlo + 1, lhlo + 1 + EHLO_LINES.length)).toEqual(EHLO_LINES);
-    expect(afterDot(lines)).toEqual(['<-  250 2.2.0 Ok', '<-  250 2.2.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.2.0 Ok', '<-  250 2.2.0 Ok']);
     expect(lines).toContain('<-  221 Bye');
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 2, quits: 1 });
@@ -148,7 +139,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
     const sink = await r.sink({ listen: `unix:${path}`, lmtp: true });
     const lines = await swaks(['--socket', path], ['--protocol', 'LMTP', '--pipeline', '--to', 'a@b.example,x@y.example,z@w.example']);
     expect(lines).toContain('<-  220 smtp-sink ESMTP');
-    expect(afterDot(lines)).toEqual(['<-  250 2.2.0 Ok', '<-  250 2.2.0 Ok', '<-  250 2.2.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.2.0 Ok', '<-  250 2.2.0 Ok', '<-  250 2.2.0 Ok']);
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 3, quits: 1 });
     expect(problems(s)).toEqual(NO_PROBLEMS);
@@ -163,7 +154,7 @@ describe.skipIf(!swaksBin)('swaks drives the sink', () => {
     expect(lines).toContain(' -> ...two dots');
     expect(lines).toContain(' -> ..');
     expect(lines).toContain(' -> ' + 'x'.repeat(100_000));
-    expect(afterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
+    expect(linesAfterDot(lines)).toEqual(['<-  250 2.0.0 Ok']);
     const s = await settled(sink, 1);
     expect(s).toMatchObject({ messages: 1, recipients: 1 });
     expect(problems(s)).toEqual(NO_PROBLEMS);

@@ -34,8 +34,8 @@ export function addTallies(...tallies: Tally[]): Tally {
   return tallies.reduce((a, t) => ({ messages: a.messages + t.messages, recipients: a.recipients + t.recipients, bytes: a.bytes + t.bytes }), { messages: 0, recipients: 0, bytes: 0 });
 }
 
-/** The transcript lines between the end-of-data "." and the QUIT. */
-function linesAfterDot(lines: string[]): string[] {
+/** swaks's transcript lines between the end-of-data "." and the QUIT. */
+export function linesAfterDot(lines: string[]): string[] {
   const dot = lines.indexOf(' -> .');
   const quit = lines.indexOf(' -> QUIT');
   expect(dot).toBeGreaterThan(0);
