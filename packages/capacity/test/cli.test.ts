@@ -117,11 +117,17 @@ describe('a short sweep through the command', () => {
     const html = join(dir, 'sweep.html');
     // The sink is shared by the file's tests: its side of this sweep's tally is the difference.
     const before = sinkTally(sink.stats());
-    const r = await sweep([target, '--rates', '20,40/s', '--step-duration', '1s', '--pause', '0', '-s', '4', '-d', '--json', '-', '--markdown', md, '--html', html, '--require', '1000/s']);
+    // Loose bounds: this test is about the command's outputs, and on a loaded CI box a 1 s step
+    // can miss the default 95 % / 1 s (the bounds' own behaviour is judge.test.ts's).
+    const r = await sweep([
+      target, '--rates', '20,40/s', '--step-duration', '1s', '--pause', '0', '-s', '4', '-d',
+      '--min-accepted', '1%', '--max-p99', '60s',
+      '--json', '-', '--markdown', md, '--html', html, '--require', '1000/s',
+    ]);
     expect(r.status).toBe(3);
     const doc = JSON.parse(r.stdout) as SweepResult;
     expect(doc).toMatchObject({ type: 'smtpstone-sweep', version: 1, target, interrupted: false });
-    expect(doc.settings).toMatchObject({ rates: [20, 40], stepDurationMs: 1000, refine: 0, headroom: 0.2, bounds: { minAcceptedShare: 0.95, maxP99Ms: 1000, minDeliveryShare: 0.95 }, requirePerSecond: 1000 });
+    expect(doc.settings).toMatchObject({ rates: [20, 40], stepDurationMs: 1000, refine: 0, headroom: 0.2, bounds: { minAcceptedShare: 0.01, maxP99Ms: 60_000, minDeliveryShare: 0.95 }, requirePerSecond: 1000 });
     expect(doc.steps.map((s) => [s.index, s.kind, s.ratePerSecond, s.verdict])).toEqual([
       [1, 'sweep', 20, 'pass'],
       [2, 'sweep', 40, 'pass'],
