@@ -1,6 +1,6 @@
 // smtpstone-report: the journal joined to a log, as the command prints and writes it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,7 +137,10 @@ describe('smtpstone-report --follow', () => {
     writeFileSync(l, lines.join('\n') + '\n');
     const child = spawn(process.execPath, [CLI, '--journal', j, '--log', l, '--follow', '--year', '2026', '--zone', 'UTC']);
     const out = collect(child);
-    await sleep(800);
+    // The handlers are set before the log is opened: wait for the open (Node's start-up on a
+    // loaded box can take a second), then give it the time to read the short log.
+    await hasOpen(child.pid!, l, 10_000);
+    await sleep(500);
     child.kill('SIGINT');
     expect(await exited(child, 5000)).toBe(0);
     expect(out.stdout()).toContain('fate: 1 delivered');
@@ -151,6 +154,27 @@ function collect(child: ChildProcess): { stdout: () => string; stderr: () => str
   child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
   return { stdout: () => o, stderr: () => e };
+}
+
+async function hasOpen(pid: number, file: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  const opened = (): boolean => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  };
+  while (!opened()) {
+    if (Date.now() > until) throw new Error(`${file} not opened by pid ${pid} within ${ms} ms`);
+    await sleep(20);
+  }
 }
 
 function exited(child: ChildProcess, ms: number): Promise<number | null> {

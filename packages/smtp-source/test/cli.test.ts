@@ -132,7 +132,11 @@ describe('smtp-source output', () => {
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    await new Promise((r) => setTimeout(r, 1600));
+    // Wait on the sink, not a clock (Node's start-up on a loaded box can take a second): in
+    // lock-step, a session's next message at the sink means its previous one had its 250, so
+    // four messages over two sessions mean at least two accepted at the source.
+    const until = Date.now() + 15_000;
+    while (sink!.stats().messages < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
