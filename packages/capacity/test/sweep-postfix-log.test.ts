@@ -34,8 +34,9 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
       pauseMs: 0,
       keepGoing: true,
       // Eight messages at 4/s measure the delivery rate coarsely (a share of 0.9-1.0 from run to
-      // run); 25/s stays under 0.6. The knee between them is what this test is about.
-      bounds: { minDeliveryShare: 0.8 },
+      // run, 0.79 once with the box's CPUs four times oversubscribed); 25/s stays under 0.6. The
+      // knee between them is what this test is about.
+      bounds: { minDeliveryShare: 0.7 },
       source: { sessions: 10, reuseConnection: true, sender: 'sender@example.com', recipient: 'rcpt@example.net', myHostname: 'client.example', timeoutSeconds: 10 },
       log: { path: pf.maillog, drainTimeoutMs: 20_000 },
     });
@@ -57,7 +58,7 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
     }
     // The sink got exactly what Postfix was given: the steps did not leak into each other.
     expect(sink.stats().messagesAccepted).toBe(slow.messages.accepted + fast.messages.accepted);
-    expect(slow.delivery!.deliveryShare!).toBeGreaterThanOrEqual(0.8);
+    expect(slow.delivery!.deliveryShare!).toBeGreaterThanOrEqual(0.7);
     expect(slow.delivery!.peakBacklog).toBeLessThanOrEqual(3);
     // One delivery at a time at 100 ms and more each: far below 25/s, a backlog, a drain of seconds.
     expect(fast.delivery!.deliveryPerSecond!).toBeLessThan(12);
@@ -79,7 +80,7 @@ describe.skipIf(!available)('a sweep with --log: Postfix relaying to a slow sink
     expect(fast.bounds.filter((b) => !b.pass).map((b) => b.bound)).toEqual(['delivery']);
     expect(fast.verdict).toBe('fail');
     expect(result.knee).toMatchObject({ status: 'found', kneePerSecond: 4, firstFailing: { ratePerSecond: 25, broken: ['delivery'] } });
-    expect(result.knee.lines[1]).toMatch(/^first failing step: 25\/s: delivered [\d.]+\/s of [\d.]+\/s injected \(\d+(\.\d+)? %; want >= 80 %\); peak backlog \d+$/);
+    expect(result.knee.lines[1]).toMatch(/^first failing step: 25\/s: delivered [\d.]+\/s of [\d.]+\/s injected \(\d+(\.\d+)? %; want >= 70 %\); peak backlog \d+$/);
     const text = formatSweep(result);
     expect(text).toMatch(/^step +offered +accepted .* delivered +backlog +deliv p99 +verdict$/m);
     expect(text).toContain(`; log ${pf.maillog}`);

@@ -146,7 +146,7 @@ function lengthBody(n: number): string[] {
 
 const LA_DE_DA = ['La de da de da 1.', 'La de da de da 2.', 'La de da de da 3.', 'La de da de da 4.'];
 
-describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-source and from ours', { timeout: 10_000 }, () => {
+describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-source and from ours', { timeout: 30_000 }, () => {
   it('default body', async () => {
     const p = await dumps([]);
     checkRemovedLines(p);
@@ -304,7 +304,7 @@ describe.skipIf(!cSinkBin || !cSourceBin)('dumps of one message from the C smtp-
   });
 });
 
-describe.skipIf(!cSinkBin || !cSourceBin)('-c output of the C smtp-source and ours', { timeout: 10_000 }, () => {
+describe.skipIf(!cSinkBin || !cSourceBin)('-c output of the C smtp-source and ours', { timeout: 30_000 }, () => {
   it('-c -s 3 -m 7: "1\\r2\\r...7\\r\\n" from both', async () => {
     // -v and -d give the sink's side of issue 7's tally: its RCPT lines and its dumps.
     const dumpDir = r.dir();
