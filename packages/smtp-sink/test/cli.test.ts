@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, cliSink, currentUser, peer, RawClient, run, tempDir, type CliSink } from './helpers.js';
 import { parseSinkArgs } from '../src/cli-options.js';
+import { waitFor } from './interop-helpers.js';
 
 const smtpSource = peer('smtp-source');
 let cli: CliSink | undefined;
@@ -146,8 +147,10 @@ describe('smtp-sink output', () => {
 
   it('--stats-interval prints a periodic line', async () => {
     cli = await cliSink(['--stats-interval', '1']);
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(cli.stderr()).toMatch(/smtp-sink: stats: sessions=0 active=0 waiting=0 messages=0 .* msg\/s=0\.0\n/);
+    const line = /smtp-sink: stats: sessions=0 active=0 waiting=0 messages=0 .* msg\/s=0\.0\n/;
+    // The first line is due a second after the start; a busy box may bring it later.
+    await waitFor('the first stats line', () => /smtp-sink: stats: [^\n]*\n/.test(cli!.stderr()), 5000, () => cli!.stderr());
+    expect(cli.stderr()).toMatch(line);
   });
 
   it('-v logs connect, each command line and disconnect; -s logs chosen commands syslog-style', async () => {
@@ -159,7 +162,8 @@ describe('smtp-sink output', () => {
     await c.command('NOOP');
     await c.command('QUIT');
     await c.waitClosed();
-    await new Promise((r) => setTimeout(r, 100));
+    // The client can see the close before the sink has logged it.
+    await waitFor('the disconnect line', () => cli!.stderr().includes('smtp-sink: disconnect\n'), 5000, () => cli!.stderr());
     const err = cli.stderr();
     expect(err).toContain('smtp-sink: connect (AF_INET 127.0.0.1)\n');
     expect(err).toContain('smtp-sink: HELO client\n');

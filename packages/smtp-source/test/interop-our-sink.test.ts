@@ -323,7 +323,8 @@ describe('our smtp-source against our smtp-sink\'s faults', { timeout: 10_000 },
     expect(result.errors).toEqual(NO_ERRORS);
     expect(result.latency.data.count).toBe(2);
     expect(result.latency.data.min).toBeGreaterThanOrEqual(900);
-    expect(result.elapsedMs).toBeLessThan(1900);
+    // Side by side, not one after the other: the run took less than the two waits added up.
+    expect(result.elapsedMs).toBeLessThan(result.latency.data.min + result.latency.data.max);
     const s = await settled(sink, 2);
     expect(problems(s)).toEqual(NO_PROBLEMS);
     expectSinkTally(result, s);
@@ -506,7 +507,7 @@ describe('--pipelining against our sink (which offers PIPELINING)', { timeout: 1
 // ---- --duration and --journal --------------------------------------------------------------
 
 describe('--duration and --journal against our sink', { timeout: 10_000 }, () => {
-  it('--duration 1s (-s 2 -d): messages go through, and the run ends within 1.5 s', async () => {
+  it('--duration 1s (-s 2 -d): messages go through, and the run ends soon after 1 s', async () => {
     const sink = await r.sink();
     const started = Date.now();
     const { result } = await source(inet(sink), { durationMs: 1000, sessions: 2, reuseConnection: true });
@@ -517,8 +518,10 @@ describe('--duration and --journal against our sink', { timeout: 10_000 }, () =>
     expect(result.messages.accepted).toBeGreaterThan(0);
     expect(result.messages.accepted).toBe(result.messages.started);
     expect(result.elapsedMs).toBeGreaterThanOrEqual(1000);
-    expect(result.elapsedMs).toBeLessThan(1500);
-    expect(wall).toBeLessThan(1500);
+    // Without -m only --duration ends the run: it stops starting messages at 1 s and ends when
+    // the ones in flight do (milliseconds here; the room is for a busy box).
+    expect(result.elapsedMs).toBeLessThan(3000);
+    expect(wall).toBeLessThan(3000);
     const s = await settled(sink, 2);
     expect(s.messages).toBe(result.messages.accepted);
     expect(s.quits).toBe(2);

@@ -128,7 +128,8 @@ describe('--gate and --baseline', () => {
 
 describe('--metrics-port', () => {
   it('serves the run\'s counters while it runs and says where for port 0', async () => {
-    const sink = await r.sink({ delays: [{ command: 'data', seconds: 1 }] });
+    // A DATA delay far longer than the scrape can take: the first message is still the only one.
+    const sink = await r.sink({ delays: [{ command: 'data', seconds: 5 }] });
     const { spawn } = await import('node:child_process');
     const { SOURCE_CLI } = await import('./helpers.js');
     const child = spawn(process.execPath, [SOURCE_CLI, ...ADDR, '-m', '3', '--metrics-port', '127.0.0.1:0', `127.0.0.1:${portOf(sink)}`]);
