@@ -146,8 +146,13 @@ describe.skipIf(!LINUX)('real pressure on this machine', () => {
       if (cpuBoundSamples * 2 < usableSamples) {
         // The CPUs were free in most samples: the writer's stalls must show and decide. PSI is
         // the dependable signal (busy CPUs hide iowait); without it iowait sits near its threshold.
-        if (HAS_PSI) expect(rose).toContain('psi');
-        if (device) expect(rose).toContain('util');
+        // A rise is only checkable from below: another writer on the box (a second test run,
+        // a neighbour) can already hold the device busy in the baseline (util 65 % seen, against
+        // the writer's own 68 %).
+        const utilBefore = med(baseline, (s) => s.disks?.[0]?.utilPct);
+        if (HAS_PSI && med(baseline, (s) => s.psiIo?.somePct) < 50) expect(rose).toContain('psi');
+        if (device && utilBefore < 40) expect(rose).toContain('util');
+        else if (device) console.info(`device already ${utilBefore.toFixed(0)} % busy before the writer started`);
         const expected = HAS_PSI ? ['disk-bound'] : ['disk-bound', 'not-saturated'];
         expect(expected, v.reasons.join('\n')).toContain(v.kind);
       } else {
