@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../smtp-source/test/helpers.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'smtpstone-report-'));
@@ -140,7 +141,7 @@ describe('smtpstone-report --follow', () => {
     const out = collect(child);
     // The handlers are set before the log is opened: wait for the open (Node's start-up on a
     // loaded box can take a second), then give it the time to read the short log.
-    await hasOpen(child.pid!, l, 10_000);
+    await waitFor(`${l} open in the child`, () => hasOpen(child.pid!, l), 10_000);
     await sleep(500);
     child.kill('SIGINT');
     expect(await exited(child, 5000)).toBe(0);
@@ -157,24 +158,18 @@ function collect(child: ChildProcess): { stdout: () => string; stderr: () => str
   return { stdout: () => o, stderr: () => e };
 }
 
-async function hasOpen(pid: number, file: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  const opened = (): boolean => {
-    try {
-      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try {
-          return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
-        } catch {
-          return false;
-        }
-      });
-    } catch {
-      return false;
-    }
-  };
-  while (!opened()) {
-    if (Date.now() > until) throw new Error(`${file} not opened by pid ${pid} within ${ms} ms`);
-    await sleep(20);
+/** Whether process pid has file open (one of its /proc fd links points at it). */
+function hasOpen(pid: number, file: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
   }
 }
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSink, type Sink } from '@smtpstone/smtp-sink';
 import { run, tempDir } from '../../smtp-sink/test/helpers.js';
+import { waitFor } from './helpers.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 let sink: Sink | undefined;
@@ -135,8 +136,7 @@ describe('smtp-source output', () => {
     // Wait on the sink, not a clock (Node's start-up on a loaded box can take a second): in
     // lock-step, a session's next message at the sink means its previous one had its 250, so
     // four messages over two sessions mean at least two accepted at the source.
-    const until = Date.now() + 15_000;
-    while (sink!.stats().messages < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('four messages at the sink', () => sink!.stats().messages >= 4, 15_000, () => sink!.stats());
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
